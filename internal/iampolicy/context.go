@@ -1,0 +1,166 @@
+package iampolicy
+
+import "strings"
+
+// env is one request's view for evaluation: context lookups (keys compare
+// case-insensitively), the global keys derived from the principal, and the
+// missing keys collected for the explanation. It is built once per Evaluate.
+type env struct {
+	req *Request
+
+	principalArn  [1]string
+	account       [1]string
+	orgID         [1]string
+	username      [1]string
+	userid        [1]string
+	principalType [1]string
+	tag           [1]string // scratch for aws:PrincipalTag/* lookups
+
+	isSession bool
+	isRoot    bool
+	partition string
+
+	missing []string
+}
+
+const principalTagPrefix = "aws:PrincipalTag/"
+
+func newEnv(req *Request) *env {
+	e := &env{req: req}
+	p := &req.Principal
+	e.partition = arnField(p.ARN, 1)
+	service, resource := arnField(p.ARN, 2), arnField(p.ARN, 5)
+	switch {
+	case service == "sts" && strings.HasPrefix(resource, "assumed-role/"):
+		e.isSession = true
+		e.principalType[0] = "AssumedRole"
+	case service == "sts" && strings.HasPrefix(resource, "federated-user/"):
+		e.principalType[0] = "FederatedUser"
+	case service == "iam" && resource == "root":
+		e.isRoot = true
+		e.principalType[0] = "Account"
+	case service == "iam" && strings.HasPrefix(resource, "user/"):
+		e.principalType[0] = "User"
+		e.username[0] = resource[strings.LastIndexByte(resource, '/')+1:]
+	}
+	// aws:PrincipalArn is the role ARN for a role session
+	// (reference_policies_condition-keys.html#condition-keys-principalarn).
+	e.principalArn[0] = p.ARN
+	if p.RoleARN != "" {
+		e.principalArn[0] = p.RoleARN
+	}
+	e.account[0] = p.Account
+	e.orgID[0] = p.OrgID
+	// aws:userid is "role-id:session-name" for a role session, the unique id
+	// for a user and the account id for root
+	// (reference_policies_variables.html#policy-vars-infotouse).
+	switch {
+	case e.isRoot:
+		e.userid[0] = p.Account
+	case e.isSession && p.UniqueID != "" && !strings.Contains(p.UniqueID, ":"):
+		e.userid[0] = p.UniqueID + ":" + resource[strings.LastIndexByte(resource, '/')+1:]
+	default:
+		e.userid[0] = p.UniqueID
+	}
+	return e
+}
+
+// arnField returns the i-th colon-delimited field of an ARN (the sixth keeps
+// its colons), or "" if there is none.
+func arnField(arn string, i int) string {
+	for n := 0; n < i; n++ {
+		j := strings.IndexByte(arn, ':')
+		if j < 0 {
+			return ""
+		}
+		arn = arn[j+1:]
+	}
+	if i < arnSegments-1 {
+		if j := strings.IndexByte(arn, ':'); j >= 0 {
+			return arn[:j]
+		}
+	}
+	return arn
+}
+
+// lookup returns the values of a context key; nil if absent. Explicit
+// context values win over values derived from the principal.
+func (e *env) lookup(key string) []string {
+	if v, ok := e.fromContext(key); ok {
+		return v
+	}
+	one := func(a *[1]string) []string {
+		if a[0] == "" {
+			return nil
+		}
+		return a[:]
+	}
+	switch {
+	case strings.EqualFold(key, "aws:PrincipalArn"):
+		return one(&e.principalArn)
+	case strings.EqualFold(key, "aws:PrincipalAccount"):
+		return one(&e.account)
+	case strings.EqualFold(key, "aws:PrincipalOrgID"):
+		return one(&e.orgID)
+	case strings.EqualFold(key, "aws:username"):
+		return one(&e.username)
+	case strings.EqualFold(key, "aws:userid"):
+		return one(&e.userid)
+	case strings.EqualFold(key, "aws:PrincipalType"):
+		return one(&e.principalType)
+	case len(key) > len(principalTagPrefix) && strings.EqualFold(key[:len(principalTagPrefix)], principalTagPrefix):
+		if v, ok := e.tagValue(key[len(principalTagPrefix):]); ok {
+			e.tag[0] = v
+			return e.tag[:]
+		}
+	}
+	return nil
+}
+
+func (e *env) fromContext(key string) ([]string, bool) {
+	for k, v := range e.req.Context {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func (e *env) tagValue(name string) (string, bool) {
+	for k, v := range e.req.Principal.Tags {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// variable resolves ${key}: only single-valued keys can be policy variables
+// (reference_policies_variables.html).
+func (e *env) variable(key string) (string, bool) {
+	if len(key) > len(principalTagPrefix) && strings.EqualFold(key[:len(principalTagPrefix)], principalTagPrefix) {
+		// Resolved without lookup so that the tag scratch slot a condition
+		// may be iterating over is not overwritten.
+		if v, ok := e.fromContext(key); ok {
+			if len(v) != 1 {
+				return "", false
+			}
+			return v[0], true
+		}
+		return e.tagValue(key[len(principalTagPrefix):])
+	}
+	v := e.lookup(key)
+	if len(v) != 1 {
+		return "", false
+	}
+	return v[0], true
+}
+
+func (e *env) addMissing(key string) {
+	for _, k := range e.missing {
+		if strings.EqualFold(k, key) {
+			return
+		}
+	}
+	e.missing = append(e.missing, key)
+}

@@ -1,0 +1,233 @@
+package iampolicy
+
+// verdict is one policy type's evaluation.
+type verdict struct {
+	tr      TypeResult
+	present bool
+	allow   bool // an Allow applied (for levels: every level had one)
+	deny    bool // a Deny applied
+	grant   grant
+}
+
+func (v *verdict) decide() {
+	switch {
+	case v.deny:
+		v.tr.Decision = ExplicitDeny
+	case v.allow:
+		v.tr.Decision = Allow
+	default:
+		v.tr.Decision = ImplicitDeny
+	}
+}
+
+// ok reports whether the type does not stop the request on its own. An
+// absent type never does.
+func (v *verdict) ok() bool { return !v.present || v.tr.Decision == Allow }
+
+// Evaluate decides req against set as AWS documents it
+// (reference_policies_evaluation-logic.html; AWS.md §3.1–3.3) and explains
+// the decision. It evaluates every policy, so the result lists every type
+// that denies, not only the first.
+func Evaluate(req Request, set PolicySet) Result {
+	e := newEnv(&req)
+	trust := false
+	for i := range set.Resource {
+		if set.Resource[i].Type == TypeTrust {
+			trust = true
+		}
+	}
+	resType := TypeResource
+	if trust {
+		resType = TypeTrust
+	}
+	cross := req.ResourceAccount != "" && req.ResourceAccount != req.Principal.Account
+
+	scp := e.levels(set.SCPs, TypeSCP, false)
+	rcp := e.levels(set.RCPs, TypeRCP, true)
+	var ep verdict
+	if set.Endpoint != nil {
+		ep = e.group([]NamedPolicy{*set.Endpoint}, TypeVPCEndpoint, true)
+	}
+	res := e.group(set.Resource, resType, true)
+	id := e.group(set.Identity, TypeIdentity, false)
+	id.present = true
+	var bnd verdict
+	if set.Boundary != nil {
+		bnd = e.group([]NamedPolicy{*set.Boundary}, TypeBoundary, false)
+	}
+	var ses verdict
+	if len(set.Session) > 0 {
+		ses = e.group(set.Session, TypeSession, false)
+	}
+	all := [...]*verdict{&scp, &rcp, &ep, &res, &id, &bnd, &ses}
+
+	// need[i] marks types whose implicit deny stops the request.
+	var need [len(all)]bool
+	const (
+		iSCP = iota
+		iRCP
+		iEndpoint
+		iResource
+		iIdentity
+		iBoundary
+		iSession
+	)
+	need[iSCP] = !scp.ok()
+	need[iRCP] = !rcp.ok()
+	need[iEndpoint] = !ep.ok()
+	// The root user's identity is allowed everything in its own account;
+	// boundaries and session policies cannot be attached to it.
+	idOK := id.tr.Decision == Allow || (e.isRoot && !cross)
+	callerSide := func() {
+		need[iIdentity] = !idOK
+		need[iBoundary] = !bnd.ok()
+		need[iSession] = !ses.ok()
+	}
+	resAllows := res.present && res.tr.Decision == Allow
+	switch {
+	case cross:
+		// Both accounts must allow: the resource policy in the resource's
+		// account and the caller's own policies
+		// (reference_policies_evaluation-logic-cross-account.html).
+		need[iResource] = !resAllows
+		callerSide()
+	case trust && !resAllows:
+		// A role trust policy must explicitly allow; an identity-policy
+		// allow alone never lets anyone assume a role.
+		need[iResource] = true
+	case resAllows:
+		switch res.grant {
+		case grantDirect:
+		case grantRole:
+			need[iBoundary] = !bnd.ok()
+			need[iSession] = !ses.ok()
+		default:
+			callerSide()
+		}
+	default:
+		callerSide()
+	}
+
+	r := Result{Decision: Allow}
+	for _, v := range all {
+		if !v.present {
+			continue
+		}
+		r.Types = append(r.Types, v.tr)
+		if v.tr.Decision == ExplicitDeny {
+			r.Decision = ExplicitDeny
+		}
+	}
+	for i, v := range all {
+		if v.tr.Decision == ExplicitDeny || need[i] {
+			r.Blocked = append(r.Blocked, v.tr.Type)
+			if r.Decision == Allow {
+				r.Decision = ImplicitDeny
+			}
+		}
+	}
+	r.Missing = e.missing
+	return r
+}
+
+// group evaluates the policies of one type.
+func (e *env) group(pols []NamedPolicy, typ PolicyType, principal bool) verdict {
+	v := verdict{tr: TypeResult{Type: typ}, present: len(pols) > 0}
+	for i := range pols {
+		e.policy(&pols[i], typ, principal, &v)
+	}
+	v.decide()
+	return v
+}
+
+// levels evaluates SCPs or RCPs: every level must allow
+// (orgs_manage_policies_scps_evaluation.html).
+func (e *env) levels(lv [][]NamedPolicy, typ PolicyType, principal bool) verdict {
+	v := verdict{tr: TypeResult{Type: typ}, present: lv != nil, allow: true}
+	for _, level := range lv {
+		var lvl verdict
+		for i := range level {
+			e.policy(&level[i], typ, principal, &lvl)
+		}
+		v.tr.Matched = append(v.tr.Matched, lvl.tr.Matched...)
+		v.deny = v.deny || lvl.deny
+		v.allow = v.allow && lvl.allow
+	}
+	v.decide()
+	return v
+}
+
+// policy applies one policy's statements to v.
+func (e *env) policy(np *NamedPolicy, typ PolicyType, principal bool, v *verdict) {
+	if np.Policy == nil {
+		return
+	}
+	for i := range np.Policy.Statements {
+		s := &np.Policy.Statements[i]
+		ok, g := s.applies(e, principal)
+		if !ok {
+			continue
+		}
+		v.tr.Matched = append(v.tr.Matched, StatementRef{
+			Policy: np.Name, Type: typ, Index: i, Sid: s.Sid, Effect: s.Effect,
+		})
+		if s.Effect == "Deny" {
+			v.deny = true
+			continue
+		}
+		v.allow = true
+		if g > v.grant {
+			v.grant = g
+		}
+	}
+}
+
+// applies reports whether the statement applies to the request and, for
+// policies with a Principal element, how it names the caller.
+func (s *Statement) applies(e *env, principal bool) (bool, grant) {
+	req := e.req
+	m := false
+	for i := range s.actions {
+		if s.actions[i].match(req.Action, true, nil) {
+			m = true
+			break
+		}
+	}
+	if m == (s.NotAction != nil) {
+		return false, grantNone
+	}
+	if len(s.resources) > 0 {
+		m = false
+		for i := range s.resources {
+			if s.resources[i].match(req.Resource, e) {
+				m = true
+				break
+			}
+		}
+		if m == (s.NotResource != nil) {
+			return false, grantNone
+		}
+	}
+	g := grantRole
+	if principal {
+		switch {
+		case s.Principal != nil:
+			if g = s.Principal.match(e); g == grantNone {
+				return false, grantNone
+			}
+		case s.NotPrincipal != nil:
+			if s.NotPrincipal.covers(e) {
+				return false, grantNone
+			}
+		}
+	}
+	ok := true
+	for i := range s.Condition {
+		c, missing := s.Condition[i].eval(e)
+		if missing {
+			e.addMissing(s.Condition[i].Key)
+		}
+		ok = ok && c
+	}
+	return ok, g
+}
