@@ -143,7 +143,8 @@ type Result struct {
 // ErrMalformed is wrapped by every parse error.
 var ErrMalformed = errors.New("malformed policy")
 
-// The functions of the contract (implemented in parse.go and evaluate.go):
+// The functions of the contract (implemented in policy.go, pattern.go and
+// evaluate.go):
 //
 //	func Parse(doc string) (*Policy, error)        // JSON or URL-encoded JSON; errors wrap ErrMalformed and name the JSON path
 //	func MustParse(doc string) *Policy             // for tests and fixtures

@@ -44,17 +44,11 @@ func Evaluate(req Request, set PolicySet) Result {
 
 	scp := e.levels(set.SCPs, TypeSCP, false)
 	rcp := e.levels(set.RCPs, TypeRCP, true)
-	var ep verdict
-	if set.Endpoint != nil {
-		ep = e.group([]NamedPolicy{*set.Endpoint}, TypeVPCEndpoint, true)
-	}
+	ep := e.one(set.Endpoint, TypeVPCEndpoint, true)
 	res := e.group(set.Resource, resType, true)
 	id := e.group(set.Identity, TypeIdentity, false)
 	id.present = true
-	var bnd verdict
-	if set.Boundary != nil {
-		bnd = e.group([]NamedPolicy{*set.Boundary}, TypeBoundary, false)
-	}
+	bnd := e.one(set.Boundary, TypeBoundary, false)
 	var ses verdict
 	if len(set.Session) > 0 {
 		ses = e.group(set.Session, TypeSession, false)
@@ -108,7 +102,7 @@ func Evaluate(req Request, set PolicySet) Result {
 		callerSide()
 	}
 
-	r := Result{Decision: Allow}
+	r := Result{Decision: Allow, Types: make([]TypeResult, 0, len(all))}
 	for _, v := range all {
 		if !v.present {
 			continue
@@ -134,7 +128,19 @@ func Evaluate(req Request, set PolicySet) Result {
 func (e *env) group(pols []NamedPolicy, typ PolicyType, principal bool) verdict {
 	v := verdict{tr: TypeResult{Type: typ}, present: len(pols) > 0}
 	for i := range pols {
-		e.policy(&pols[i], typ, principal, &v)
+		allow, deny := e.policy(&pols[i], typ, principal, &v)
+		v.allow = v.allow || allow
+		v.deny = v.deny || deny
+	}
+	v.decide()
+	return v
+}
+
+// one evaluates a single optional policy (boundary, endpoint).
+func (e *env) one(np *NamedPolicy, typ PolicyType, principal bool) verdict {
+	v := verdict{tr: TypeResult{Type: typ}, present: np != nil}
+	if np != nil {
+		v.allow, v.deny = e.policy(np, typ, principal, &v)
 	}
 	v.decide()
 	return v
@@ -145,22 +151,23 @@ func (e *env) group(pols []NamedPolicy, typ PolicyType, principal bool) verdict 
 func (e *env) levels(lv [][]NamedPolicy, typ PolicyType, principal bool) verdict {
 	v := verdict{tr: TypeResult{Type: typ}, present: lv != nil, allow: true}
 	for _, level := range lv {
-		var lvl verdict
+		levelAllow := false
 		for i := range level {
-			e.policy(&level[i], typ, principal, &lvl)
+			allow, deny := e.policy(&level[i], typ, principal, &v)
+			levelAllow = levelAllow || allow
+			v.deny = v.deny || deny
 		}
-		v.tr.Matched = append(v.tr.Matched, lvl.tr.Matched...)
-		v.deny = v.deny || lvl.deny
-		v.allow = v.allow && lvl.allow
+		v.allow = v.allow && levelAllow
 	}
 	v.decide()
 	return v
 }
 
-// policy applies one policy's statements to v.
-func (e *env) policy(np *NamedPolicy, typ PolicyType, principal bool, v *verdict) {
+// policy applies one policy's statements, recording matches and the
+// strongest grant in v, and reports whether an Allow and a Deny applied.
+func (e *env) policy(np *NamedPolicy, typ PolicyType, principal bool, v *verdict) (allow, deny bool) {
 	if np.Policy == nil {
-		return
+		return false, false
 	}
 	for i := range np.Policy.Statements {
 		s := &np.Policy.Statements[i]
@@ -172,14 +179,15 @@ func (e *env) policy(np *NamedPolicy, typ PolicyType, principal bool, v *verdict
 			Policy: np.Name, Type: typ, Index: i, Sid: s.Sid, Effect: s.Effect,
 		})
 		if s.Effect == "Deny" {
-			v.deny = true
+			deny = true
 			continue
 		}
-		v.allow = true
+		allow = true
 		if g > v.grant {
 			v.grant = g
 		}
 	}
+	return allow, deny
 }
 
 // applies reports whether the statement applies to the request and, for

@@ -2,6 +2,7 @@ package iampolicy
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -135,8 +136,8 @@ func (p *pattern) match(s string, fold bool, vars varResolver) bool {
 					}
 					lit = v
 				}
-				if hasPrefixFold(s[si:], lit, fold) {
-					si += len(lit)
+				if n, ok := prefixLen(s[si:], lit, fold); ok {
+					si += n
 					ti++
 					continue
 				}
@@ -166,14 +167,48 @@ func resolve(vars varResolver, t *token) (string, bool) {
 	return "", false
 }
 
-func hasPrefixFold(s, prefix string, fold bool) bool {
-	if len(s) < len(prefix) {
-		return false
+// prefixLen reports whether s starts with prefix (under simple Unicode case
+// folding if fold) and how many bytes of s the prefix covers; with folding
+// that can differ from len(prefix) (K and the Kelvin sign fold together).
+func prefixLen(s, prefix string, fold bool) (int, bool) {
+	if !fold {
+		if strings.HasPrefix(s, prefix) {
+			return len(prefix), true
+		}
+		return 0, false
 	}
-	if fold {
-		return strings.EqualFold(s[:len(prefix)], prefix)
+	n := 0
+	for _, pr := range prefix {
+		if n >= len(s) {
+			return 0, false
+		}
+		sr, w := utf8.DecodeRuneInString(s[n:])
+		if sr != pr && !foldEq(sr, pr) {
+			return 0, false
+		}
+		n += w
 	}
-	return s[:len(prefix)] == prefix
+	return n, true
+}
+
+// foldEq reports whether two runes are equal under simple case folding, as
+// strings.EqualFold compares them.
+func foldEq(a, b rune) bool {
+	if a < utf8.RuneSelf && b < utf8.RuneSelf {
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		return a == b
+	}
+	for r := unicode.SimpleFold(a); r != a; r = unicode.SimpleFold(r) {
+		if r == b {
+			return true
+		}
+	}
+	return false
 }
 
 // varResolver supplies policy-variable values from the request context.
