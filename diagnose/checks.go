@@ -1,0 +1,701 @@
+package diagnose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/bedrock"
+	bedrocktypes "github.com/aws/aws-sdk-go-v2/service/bedrock/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/bedrockdoctor/bedrockdoctor/internal/bedrockid"
+	"github.com/bedrockdoctor/bedrockdoctor/internal/iampolicy"
+)
+
+// sourcePolicyARN is the ARN the IAM simulator takes for the source
+// principal: a user as is, a role session as its role. Session ARNs carry no
+// role path, so a role with a path is not found (the check is then unknown).
+func sourcePolicyARN(principal string) (string, bool) {
+	a, err := arn.Parse(principal)
+	if err != nil {
+		return "", false
+	}
+	switch {
+	case a.Service == "iam" && strings.HasPrefix(a.Resource, "user/"):
+		return principal, true
+	case a.Service == "sts" && strings.HasPrefix(a.Resource, "assumed-role/"):
+		name, _, _ := strings.Cut(strings.TrimPrefix(a.Resource, "assumed-role/"), "/")
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.AccountID, name), true
+	}
+	return "", false
+}
+
+// assumeOptions is what the app passes to stscreds, read back.
+func (in *inquiry) assumeOptions() stscreds.AssumeRoleOptions {
+	var o stscreds.AssumeRoleOptions
+	for _, fn := range in.t.AssumeRoleOptions {
+		fn(&o)
+	}
+	return o
+}
+
+// assumeActions are the STS actions the app's AssumeRole call needs.
+func (in *inquiry) assumeActions() []string {
+	o := in.assumeOptions()
+	actions := []string{"sts:AssumeRole"}
+	if len(o.Tags) > 0 || len(o.TransitiveTagKeys) > 0 {
+		actions = append(actions, "sts:TagSession")
+	}
+	if o.SourceIdentity != nil {
+		actions = append(actions, "sts:SetSourceIdentity")
+	}
+	return actions
+}
+
+// checkSourcePolicy asks the IAM simulator, in the source account, whether
+// the source principal's own policies allow assuming the role.
+func (in *inquiry) checkSourcePolicy(ctx context.Context) {
+	if in.t.RoleARN == "" {
+		return
+	}
+	c := Check{Name: "source-policy.simulate", Layer: LayerSourcePolicy}
+	in.mu.Lock()
+	src, assumed := in.ev.source, in.ev.assumed
+	in.mu.Unlock()
+	switch {
+	case assumed:
+		c.Status, c.Detail = StatusPass, "the role was assumed: the source principal's policies allow it"
+		in.setEv(func(e *evidence) { e.sourceAllowed = StatusPass })
+		in.add(c)
+		return
+	case src.arn == "":
+		c.Status, c.Detail = StatusSkipped, "the source principal is unknown"
+		in.add(c)
+		return
+	}
+	policyARN, ok := sourcePolicyARN(src.arn)
+	if !ok {
+		c.Status, c.Detail = StatusUnknown, "the IAM simulator cannot take "+src.arn+" as a policy source"
+		in.add(c)
+		return
+	}
+	out, err := iam.NewFromConfig(in.cfg).SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String(policyARN),
+		ActionNames:     in.assumeActions(),
+		ResourceArns:    []string{in.t.RoleARN},
+	})
+	if err != nil {
+		c.Status, c.Detail = StatusUnknown, "iam:SimulatePrincipalPolicy failed: "+errText(err)
+		c.Needs = "iam:SimulatePrincipalPolicy on " + policyARN + " (in account " + src.account + ")"
+		in.add(c)
+		return
+	}
+	roleAcct := accountOf(in.t.RoleARN)
+	sameAccount := roleAcct == src.account
+	st, detail, org := simulationVerdict(out.EvaluationResults)
+	switch {
+	case org:
+		in.setEv(func(e *evidence) { e.orgDenied = true })
+		c.Layer, c.Status = LayerOrgPolicy, StatusFail
+		c.Detail = "a service control policy of the source account's organization denies " + detail
+	case st == StatusFail && sameAccount && !strings.Contains(detail, "explicit"):
+		// Same account: a trust policy naming the principal itself is
+		// enough, so an identity policy without the allow is not proof.
+		c.Status, c.Detail = StatusUnknown, policyARN+"'s own policies do not allow "+detail+"; within one account that is enough only if the trust policy names the principal itself"
+	case st == StatusFail:
+		c.Status, c.Detail = StatusFail, policyARN+"'s own policies do not allow "+detail
+	default:
+		c.Status, c.Detail = StatusPass, policyARN+"'s own policies allow "+strings.Join(in.assumeActions(), ", ")+" on "+in.t.RoleARN
+	}
+	in.setEv(func(e *evidence) { e.sourceAllowed = c.Status })
+	in.add(c)
+}
+
+// simulationVerdict folds simulator results: fail when any action on any
+// resource is denied, with which ones; org when an SCP denied.
+func simulationVerdict(results []iamtypes.EvaluationResult) (st Status, detail string, org bool) {
+	st = StatusPass
+	var denied []string
+	for _, r := range results {
+		action := aws.ToString(r.EvalActionName)
+		if r.OrganizationsDecisionDetail != nil && !r.OrganizationsDecisionDetail.AllowedByOrganizations {
+			org = true
+		}
+		if len(r.ResourceSpecificResults) == 0 {
+			if r.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
+				denied = append(denied, fmt.Sprintf("%s (%s)", action, decisionWords(r.EvalDecision)))
+			}
+			continue
+		}
+		for _, rr := range r.ResourceSpecificResults {
+			if rr.EvalResourceDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
+				denied = append(denied, fmt.Sprintf("%s on %s (%s)", action, aws.ToString(rr.EvalResourceName), decisionWords(rr.EvalResourceDecision)))
+			}
+		}
+	}
+	if len(denied) > 0 {
+		st = StatusFail
+	}
+	return st, strings.Join(denied, "; "), org
+}
+
+func decisionWords(d iamtypes.PolicyEvaluationDecisionType) string {
+	switch d {
+	case iamtypes.PolicyEvaluationDecisionTypeExplicitDeny:
+		return "explicit deny"
+	case iamtypes.PolicyEvaluationDecisionTypeImplicitDeny:
+		return "no statement allows it"
+	}
+	return string(d)
+}
+
+// checkTrustPolicy reads the role's trust policy in the target account and
+// evaluates it locally against the source principal and the app's AssumeRole
+// parameters.
+func (in *inquiry) checkTrustPolicy(ctx context.Context) {
+	if in.t.RoleARN == "" {
+		return
+	}
+	c := Check{Name: "trust-policy.evaluate", Layer: LayerTrustPolicy}
+	in.mu.Lock()
+	src, assumed := in.ev.source, in.ev.assumed
+	in.mu.Unlock()
+	if assumed {
+		c.Status, c.Detail = StatusPass, "the role was assumed: its trust policy accepts "+orElse(src.arn, "the source principal")
+		in.setEv(func(e *evidence) { e.trustAllowed = StatusPass })
+		in.add(c)
+		return
+	}
+	roleAcct := accountOf(in.t.RoleARN)
+	var cfg aws.Config
+	switch {
+	case in.hasDiag:
+		cfg = in.diag
+	case src.account != "" && src.account == roleAcct:
+		cfg = in.cfg
+	default:
+		c.Status = StatusUnknown
+		c.Detail = "the trust policy of " + in.t.RoleARN + " can only be read with credentials in account " + roleAcct
+		c.Needs = "iam:GetRole on " + in.t.RoleARN + ", through credentials in account " + roleAcct + " (diagnose.Options.DiagnosticConfig)"
+		in.add(c)
+		return
+	}
+	name := roleName(in.t.RoleARN)
+	out, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err != nil {
+		var nse *iamtypes.NoSuchEntityException
+		if errors.As(err, &nse) {
+			c.Status, c.Detail = StatusFail, "the role "+in.t.RoleARN+" does not exist"
+			in.setEv(func(e *evidence) { e.trustAllowed = StatusFail })
+		} else {
+			c.Status, c.Detail = StatusUnknown, "iam:GetRole failed: "+errText(err)
+			c.Needs = "iam:GetRole on " + in.t.RoleARN
+		}
+		in.add(c)
+		return
+	}
+	if got := aws.ToString(out.Role.Arn); got != "" && got != in.t.RoleARN {
+		c.Status, c.Detail = StatusFail, "the role's ARN is "+got+", not "+in.t.RoleARN+" (a path differs)"
+		in.setEv(func(e *evidence) { e.trustAllowed = StatusFail })
+		in.add(c)
+		return
+	}
+	doc := aws.ToString(out.Role.AssumeRolePolicyDocument)
+	pol, err := iampolicy.Parse(doc)
+	if err != nil {
+		c.Status, c.Detail = StatusUnknown, "the trust policy could not be read: "+err.Error()
+		in.add(c)
+		return
+	}
+	if src.arn == "" {
+		c.Status, c.Detail = StatusUnknown, "the trust policy was read but the source principal is unknown"
+		in.add(c)
+		return
+	}
+	trust := iampolicy.NamedPolicy{Name: "trust policy of " + in.t.RoleARN, Type: iampolicy.TypeTrust, Policy: pol}
+	var denied []string
+	for _, action := range in.assumeActions() {
+		res := iampolicy.Evaluate(in.trustRequest(src, action), iampolicy.PolicySet{Resource: []iampolicy.NamedPolicy{trust}})
+		if d := typeDecision(res, iampolicy.TypeTrust); d != iampolicy.Allow {
+			denied = append(denied, action+missingNote(res))
+		}
+	}
+	if len(denied) > 0 {
+		c.Status = StatusFail
+		c.Detail = "the trust policy of " + in.t.RoleARN + " does not allow " + src.arn + " to " + strings.Join(denied, ", ")
+	} else {
+		c.Status = StatusPass
+		c.Detail = "the trust policy of " + in.t.RoleARN + " allows " + src.arn
+	}
+	in.setEv(func(e *evidence) { e.trustAllowed = c.Status })
+	in.add(c)
+}
+
+func missingNote(res iampolicy.Result) string {
+	if len(res.Missing) == 0 {
+		return ""
+	}
+	return " (condition keys not supplied: " + strings.Join(res.Missing, ", ") + ")"
+}
+
+func typeDecision(res iampolicy.Result, typ iampolicy.PolicyType) iampolicy.Decision {
+	for _, tr := range res.Types {
+		if tr.Type == typ {
+			return tr.Decision
+		}
+	}
+	return iampolicy.ImplicitDeny
+}
+
+// trustRequest is the AssumeRole request the app makes, as the trust policy
+// sees it.
+func (in *inquiry) trustRequest(src identity, action string) iampolicy.Request {
+	o := in.assumeOptions()
+	p := iampolicy.Principal{ARN: src.arn, Account: src.account}
+	if roleARN, ok := sourcePolicyARN(src.arn); ok && strings.Contains(src.arn, ":assumed-role/") {
+		p.RoleARN = roleARN
+	}
+	if id, _, _ := strings.Cut(src.userID, ":"); id != "" {
+		p.UniqueID = id
+	}
+	ctx := map[string][]string{"aws:RequestedRegion": {in.region}}
+	if o.ExternalID != nil {
+		ctx["sts:ExternalId"] = []string{*o.ExternalID}
+	}
+	if o.RoleSessionName != "" {
+		ctx["sts:RoleSessionName"] = []string{o.RoleSessionName}
+	}
+	if o.SourceIdentity != nil {
+		ctx["sts:SourceIdentity"] = []string{*o.SourceIdentity}
+	}
+	if o.SerialNumber != nil {
+		ctx["aws:MultiFactorAuthPresent"] = []string{"true"}
+	}
+	if len(o.Tags) > 0 {
+		var keys []string
+		for _, tag := range o.Tags {
+			k := aws.ToString(tag.Key)
+			keys = append(keys, k)
+			ctx["aws:RequestTag/"+k] = []string{aws.ToString(tag.Value)}
+		}
+		ctx["aws:TagKeys"] = keys
+	}
+	return iampolicy.Request{
+		Principal:       p,
+		Action:          action,
+		Resource:        in.t.RoleARN,
+		ResourceAccount: accountOf(in.t.RoleARN),
+		Context:         ctx,
+	}
+}
+
+// targetAccount is the account whose Bedrock is called.
+func (in *inquiry) targetAccount() string {
+	if in.t.RoleARN != "" {
+		return accountOf(in.t.RoleARN)
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.ev.source.account
+}
+
+// checkModel resolves the model in the target region: does it exist here,
+// may it be invoked on demand, and where does a profile route.
+func (in *inquiry) checkModel(ctx context.Context) {
+	if in.t.ModelID == "" {
+		return
+	}
+	c := Check{Name: "model.resolve", Layer: LayerModelID}
+	if in.modelErr != nil {
+		c.Status, c.Detail = StatusFail, in.modelErr.Error()
+		in.setEv(func(e *evidence) { e.modelIDOK = StatusFail })
+		in.add(c)
+		return
+	}
+	if in.model.IsARN && in.model.Region != "" && in.model.Region != in.region {
+		c.Layer, c.Status = LayerRegion, StatusFail
+		c.Detail = "the model ARN is in " + in.model.Region + " but the client calls " + in.region
+		in.setEv(func(e *evidence) { e.regionOK = StatusFail })
+		in.add(c)
+		return
+	}
+	br := bedrock.NewFromConfig(in.withCreds(in.targetCreds()))
+	switch in.model.Kind {
+	case bedrockid.KindFoundationModel:
+		out, err := br.GetFoundationModel(ctx, &bedrock.GetFoundationModelInput{ModelIdentifier: aws.String(in.t.ModelID)})
+		if err != nil {
+			in.modelLookupFailed(&c, err, "bedrock:GetFoundationModel")
+			in.add(c)
+			return
+		}
+		md := out.ModelDetails
+		onDemand := false
+		for _, it := range md.InferenceTypesSupported {
+			if it == bedrocktypes.InferenceTypeOnDemand {
+				onDemand = true
+			}
+		}
+		switch {
+		case !onDemand:
+			c.Status = StatusFail
+			c.Detail = in.t.ModelID + " cannot be invoked on demand in " + in.region + "; it must be called through an inference profile"
+			if p := bedrockid.ProfilePrefixForRegion(in.region); p != "" {
+				c.Detail += " such as " + p + "." + in.model.BaseModelID
+			}
+			in.setEv(func(e *evidence) { e.modelIDOK = StatusFail })
+		case md.ModelLifecycle != nil && md.ModelLifecycle.Status == bedrocktypes.FoundationModelLifecycleStatusLegacy:
+			c.Status, c.Detail = StatusPass, in.t.ModelID+" exists in "+in.region+" but is LEGACY: accounts that have not used it recently lose access"
+			in.setEv(func(e *evidence) { e.modelIDOK = StatusPass; e.regionOK = StatusPass })
+		default:
+			c.Status, c.Detail = StatusPass, in.t.ModelID+" is offered on demand in "+in.region
+			in.setEv(func(e *evidence) { e.modelIDOK = StatusPass; e.regionOK = StatusPass })
+		}
+	case bedrockid.KindInferenceProfile, bedrockid.KindApplicationInferenceProfile:
+		out, err := br.GetInferenceProfile(ctx, &bedrock.GetInferenceProfileInput{InferenceProfileIdentifier: aws.String(in.t.ModelID)})
+		if err != nil {
+			in.modelLookupFailed(&c, err, "bedrock:GetInferenceProfile")
+			in.add(c)
+			return
+		}
+		var dests []string
+		for _, m := range out.Models {
+			dests = append(dests, aws.ToString(m.ModelArn))
+		}
+		c.Status = StatusPass
+		c.Detail = "inference profile " + aws.ToString(out.InferenceProfileArn) + " routes to " + strings.Join(dests, ", ")
+		in.setEv(func(e *evidence) {
+			e.modelIDOK, e.regionOK = StatusPass, StatusPass
+			e.destinations, e.profileARN = dests, aws.ToString(out.InferenceProfileArn)
+		})
+	default:
+		c.Status, c.Detail = StatusSkipped, "a "+in.model.Kind.String()+" is not resolved by the checks"
+	}
+	in.add(c)
+}
+
+// modelLookupFailed turns a failed Get* into the check's finding.
+func (in *inquiry) modelLookupFailed(c *Check, err error, action string) {
+	var apiErr smithy.APIError
+	code := ""
+	if errors.As(err, &apiErr) {
+		code = apiErr.ErrorCode()
+	}
+	switch code {
+	case "ResourceNotFoundException", "ValidationException":
+		if p := in.model.GeoPrefix; p != "" && !bedrockid.ProfileServesRegion(p, in.region) {
+			c.Layer, c.Status = LayerRegion, StatusFail
+			c.Detail = "the inference profile prefix " + p + ". does not serve " + in.region
+			in.setEv(func(e *evidence) { e.regionOK = StatusFail })
+			return
+		}
+		c.Status = StatusFail
+		c.Detail = in.t.ModelID + " is not offered in " + in.region + " (" + code + ": " + errText(err) + "): the id is wrong, retired, or the model is not in this region"
+		in.setEv(func(e *evidence) { e.modelIDOK = StatusFail })
+	default:
+		c.Status, c.Detail = StatusUnknown, action+" failed: "+errText(err)
+		c.Needs = action
+	}
+}
+
+// checkAvailability asks Bedrock whether the target account may use the
+// model in the region (agreement, entitlement, authorization, region).
+func (in *inquiry) checkAvailability(ctx context.Context) {
+	base := in.model.BaseModelID
+	if in.modelErr != nil || base == "" {
+		return
+	}
+	c := Check{Name: "model-access.availability", Layer: LayerModelAccess}
+	br := bedrock.NewFromConfig(in.withCreds(in.targetCreds()))
+	out, err := br.GetFoundationModelAvailability(ctx, &bedrock.GetFoundationModelAvailabilityInput{ModelId: aws.String(base)})
+	if err != nil {
+		c.Status, c.Detail = StatusUnknown, "bedrock:GetFoundationModelAvailability failed: "+errText(err)
+		c.Needs = "bedrock:GetFoundationModelAvailability"
+		in.add(c)
+		return
+	}
+	var problems []string
+	if out.AgreementAvailability != nil && out.AgreementAvailability.Status != bedrocktypes.AgreementStatusAvailable {
+		p := "agreement " + string(out.AgreementAvailability.Status)
+		if m := aws.ToString(out.AgreementAvailability.ErrorMessage); m != "" {
+			p += " (" + m + ")"
+		}
+		problems = append(problems, p)
+	}
+	if out.AuthorizationStatus == bedrocktypes.AuthorizationStatusNotAuthorized {
+		problems = append(problems, "authorization NOT_AUTHORIZED")
+	}
+	if out.EntitlementAvailability == bedrocktypes.EntitlementAvailabilityNotAvailable {
+		problems = append(problems, "entitlement NOT_AVAILABLE")
+	}
+	acct := in.targetAccount()
+	switch {
+	case out.RegionAvailability == bedrocktypes.RegionAvailabilityNotAvailable:
+		c.Layer, c.Status = LayerRegion, StatusFail
+		c.Detail = base + " is not available in " + in.region
+		in.setEv(func(e *evidence) { e.regionOK = StatusFail })
+	case len(problems) > 0:
+		c.Status = StatusFail
+		c.Detail = base + " is not enabled for account " + acct + " in " + in.region + ": " + strings.Join(problems, ", ")
+		in.setEv(func(e *evidence) { e.modelAccess = StatusFail })
+	default:
+		c.Status, c.Detail = StatusPass, base+" is available to account "+acct+" in "+in.region
+		in.setEv(func(e *evidence) { e.modelAccess = StatusPass })
+	}
+	in.add(c)
+}
+
+// resourceLeg is one authorization Bedrock makes for the call: a resource and
+// the request context it is evaluated with.
+type resourceLeg struct {
+	resource string
+	context  map[string]string
+}
+
+// expansion lists every ARN the call is authorized on: the model or profile
+// in the source region, and for a profile each destination's foundation
+// model with the profile ARN in context (AWS.md §6.6).
+func (in *inquiry) expansion() []resourceLeg {
+	acct := in.targetAccount()
+	in.mu.Lock()
+	dests, profileARN := in.ev.destinations, in.ev.profileARN
+	in.mu.Unlock()
+	src := map[string]string{"aws:RequestedRegion": in.region}
+	switch in.model.Kind {
+	case bedrockid.KindFoundationModel:
+		return []resourceLeg{{in.model.ARN(in.partition, in.region, acct), src}}
+	case bedrockid.KindInferenceProfile, bedrockid.KindApplicationInferenceProfile:
+		if profileARN == "" {
+			profileARN = in.model.ARN(in.partition, in.region, acct)
+		}
+		legs := []resourceLeg{{profileARN, src}}
+		if len(dests) == 0 && in.model.BaseModelID != "" {
+			dests = []string{bedrockid.FoundationModelARN(in.partition, in.region, in.model.BaseModelID)}
+		}
+		for _, d := range dests {
+			region := "unspecified" // the region-less global foundation-model ARN
+			if a, err := arn.Parse(d); err == nil && a.Region != "" {
+				region = a.Region
+			}
+			legs = append(legs, resourceLeg{d, map[string]string{"aws:RequestedRegion": region, "bedrock:InferenceProfileArn": profileARN}})
+		}
+		return legs
+	case bedrockid.KindUnknown:
+		return nil
+	default:
+		return []resourceLeg{{in.model.ARN(in.partition, in.region, acct), src}}
+	}
+}
+
+// checkRolePermissions asks the IAM simulator whether the role's policies
+// allow the action on every ARN of the expansion, and evaluates the app's
+// session policy locally (the simulator cannot see it).
+func (in *inquiry) checkRolePermissions(ctx context.Context) {
+	legs := in.expansion()
+	if len(legs) == 0 {
+		return
+	}
+	policySource := in.t.RoleARN
+	if policySource == "" {
+		in.mu.Lock()
+		src := in.ev.source.arn
+		in.mu.Unlock()
+		var ok bool
+		if policySource, ok = sourcePolicyARN(src); !ok {
+			return
+		}
+	}
+	c := Check{Name: "role-permissions.simulate", Layer: LayerRolePermissions}
+	client := iam.NewFromConfig(in.withCreds(in.targetCreds()))
+	if in.hasDiag {
+		client = iam.NewFromConfig(in.diag)
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		denied   []string
+		failures []string
+		org      bool
+	)
+	for _, leg := range legs {
+		wg.Go(func() {
+			out, err := client.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+				PolicySourceArn: aws.String(policySource),
+				ActionNames:     []string{in.action},
+				ResourceArns:    []string{leg.resource},
+				ContextEntries:  contextEntries(leg.context),
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failures = append(failures, errText(err))
+				return
+			}
+			st, detail, o := simulationVerdict(out.EvaluationResults)
+			org = org || o
+			if st == StatusFail {
+				denied = append(denied, detail)
+			}
+		})
+	}
+	wg.Wait()
+	switch {
+	case org:
+		c.Layer, c.Status = LayerOrgPolicy, StatusFail
+		c.Detail = "a service control policy denies " + strings.Join(denied, "; ")
+		in.setEv(func(e *evidence) { e.orgDenied = true })
+	case len(denied) > 0:
+		c.Status = StatusFail
+		c.Detail = policySource + "'s policies do not allow " + strings.Join(denied, "; ")
+		in.setEv(func(e *evidence) { e.roleAllowed = StatusFail })
+	case len(failures) > 0:
+		c.Status = StatusUnknown
+		c.Detail = "iam:SimulatePrincipalPolicy failed: " + failures[0]
+		c.Needs = "iam:SimulatePrincipalPolicy on " + policySource
+	default:
+		resources := make([]string, len(legs))
+		for i, l := range legs {
+			resources[i] = l.resource
+		}
+		c.Status = StatusPass
+		c.Detail = policySource + "'s policies allow " + in.action + " on " + strings.Join(resources, ", ")
+		in.setEv(func(e *evidence) {
+			if e.roleAllowed == "" {
+				e.roleAllowed = StatusPass
+			}
+		})
+	}
+	in.add(c)
+	in.checkSessionPolicy(legs)
+}
+
+// checkSessionPolicy evaluates the inline session policy the app passes to
+// AssumeRole: the session may do only what it also allows.
+func (in *inquiry) checkSessionPolicy(legs []resourceLeg) {
+	o := in.assumeOptions()
+	if o.Policy == nil {
+		return
+	}
+	c := Check{Name: "role-permissions.session-policy", Layer: LayerRolePermissions}
+	pol, err := iampolicy.Parse(*o.Policy)
+	if err != nil {
+		c.Status, c.Detail = StatusFail, "the session policy passed to AssumeRole is malformed: "+err.Error()
+		in.setEv(func(e *evidence) { e.roleAllowed = StatusFail })
+		in.add(c)
+		return
+	}
+	session := []iampolicy.NamedPolicy{{Name: "session policy", Type: iampolicy.TypeSession, Policy: pol}}
+	var denied []string
+	for _, leg := range legs {
+		ctx := map[string][]string{}
+		for k, v := range leg.context {
+			ctx[k] = []string{v}
+		}
+		res := iampolicy.Evaluate(iampolicy.Request{
+			Principal: iampolicy.Principal{ARN: in.t.RoleARN, RoleARN: in.t.RoleARN, Account: accountOf(in.t.RoleARN)},
+			Action:    in.action, Resource: leg.resource, Context: ctx,
+		}, iampolicy.PolicySet{Session: session})
+		if typeDecision(res, iampolicy.TypeSession) != iampolicy.Allow {
+			denied = append(denied, leg.resource)
+		}
+	}
+	if len(denied) > 0 {
+		c.Status = StatusFail
+		c.Detail = "the session policy the app passes to AssumeRole does not allow " + in.action + " on " + strings.Join(denied, ", ")
+		in.setEv(func(e *evidence) { e.roleAllowed = StatusFail })
+	} else {
+		c.Status, c.Detail = StatusPass, "the session policy allows "+in.action+" on every ARN of the call"
+	}
+	in.add(c)
+}
+
+func contextEntries(m map[string]string) []iamtypes.ContextEntry {
+	entries := make([]iamtypes.ContextEntry, 0, len(m))
+	for k, v := range m {
+		typ := iamtypes.ContextKeyTypeEnumString
+		if strings.HasSuffix(strings.ToLower(k), "arn") {
+			typ = iamtypes.ContextKeyTypeEnumString
+		}
+		entries = append(entries, iamtypes.ContextEntry{ContextKeyName: aws.String(k), ContextKeyType: typ, ContextKeyValues: []string{v}})
+	}
+	return entries
+}
+
+func (in *inquiry) setEv(f func(*evidence)) {
+	in.mu.Lock()
+	f(&in.ev)
+	in.mu.Unlock()
+}
+
+func accountOf(a string) string {
+	p, err := arn.Parse(a)
+	if err != nil {
+		return ""
+	}
+	return p.AccountID
+}
+
+func roleName(roleARN string) string {
+	return roleARN[strings.LastIndex(roleARN, "/")+1:]
+}
+
+func orElse(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// errText is an error's text for a check's detail: the AWS message where
+// there is one, sanitised and capped.
+func errText(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return sanitize(apiErr.ErrorCode()+": "+apiErr.ErrorMessage(), 512)
+	}
+	return sanitize(err.Error(), 512)
+}
+
+// statusOf says whether an identity call's error is a finding (the AWS answer
+// denies) or leaves the check undecided (network, throttling, budget).
+func statusOf(err error) Status {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "InternalFailure", "InternalError":
+			return StatusUnknown
+		}
+		return StatusFail
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isNetworkError(err) {
+		return StatusUnknown
+	}
+	// No API answer: the credential chain itself had nothing usable.
+	return StatusFail
+}
+
+// credentialSource names where the base credentials come from, as the SDK
+// records it.
+func credentialSource(ctx context.Context, cfg aws.Config) string {
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return ""
+	}
+	return creds.Source
+}
+
+// unescapePolicy decodes a URL-encoded policy document as IAM returns it.
+func unescapePolicy(doc string) string {
+	if s, err := url.QueryUnescape(doc); err == nil {
+		return s
+	}
+	return doc
+}

@@ -1,0 +1,90 @@
+package diagnose
+
+import (
+	"errors"
+	"net"
+	"strings"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+// denial is what the error's structure (not its text) says about a failure.
+type denial struct {
+	code      string // the API error code, "" when there is none
+	service   string // service of the innermost operation error
+	operation string // operation of the innermost operation error
+	status    int
+	requestID string
+	// inCredentials: the failure happened while retrieving credentials (a
+	// nested STS call, or a provider with no API call at all).
+	inCredentials bool
+}
+
+// accessCodes are the API error codes that are access decisions or
+// credential failures: always diagnosed.
+var accessCodes = map[string]bool{
+	"AccessDeniedException":       true,
+	"AccessDenied":                true,
+	"InvalidClientTokenId":        true,
+	"UnrecognizedClientException": true,
+	"ExpiredToken":                true,
+	"ExpiredTokenException":       true,
+	"InvalidSignatureException":   true,
+	"SignatureDoesNotMatch":       true,
+	"IncompleteSignature":         true,
+	"MissingAuthenticationToken":  true,
+	"RegionDisabledException":     true,
+	"AuthFailure":                 true,
+	"RequestExpired":              true,
+}
+
+// maybeCodes are diagnosed only when the text is one users mistake for an
+// access problem (an invalid model id, the missing use-case form, a
+// role-chaining duration); otherwise they are left alone.
+var maybeCodes = map[string]bool{
+	"ValidationException":       true,
+	"ResourceNotFoundException": true,
+	"ValidationError":           true, // STS AssumeRole duration limits
+}
+
+// classify reads the error's structure. ok is false for errors the
+// diagnosis leaves alone (throttling, quotas, service faults, bad requests);
+// maybe is true when only a recognised text makes it diagnosable.
+func classify(err error) (d denial, ok, maybe bool) {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		d.code = apiErr.ErrorCode()
+	}
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) {
+		d.status = respErr.HTTPStatusCode()
+		d.requestID = respErr.ServiceRequestID()
+	}
+	// The innermost operation error names the call that failed: STS
+	// AssumeRole when the role could not be assumed inside the Bedrock call.
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if op, isOp := e.(*smithy.OperationError); isOp {
+			d.service, d.operation = op.ServiceID, op.OperationName
+		}
+	}
+	d.inCredentials = d.service == "STS" || d.service == "SSO" || d.service == "SSO OIDC" ||
+		strings.Contains(err.Error(), "get credentials:")
+	switch {
+	case accessCodes[d.code]:
+		return d, true, false
+	case maybeCodes[d.code]:
+		return d, true, true
+	case d.code == "" && d.inCredentials && !isNetworkError(err):
+		// No API answer at all: the credential chain found nothing usable.
+		return d, true, false
+	}
+	return d, false, false
+}
+
+// isNetworkError reports a failure to reach a service at all: not an access
+// decision, so not ours to explain.
+func isNetworkError(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr)
+}

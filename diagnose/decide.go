@@ -1,0 +1,291 @@
+package diagnose
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/bedrockdoctor/bedrockdoctor/internal/bedrockid"
+)
+
+// checkOrder is the runbook order of the checks in a report.
+var checkOrder = map[string]int{
+	"message.parse":                   0,
+	"client.setup":                    1,
+	"client.bearer-token":             2,
+	"credentials.source":              3,
+	"assume-role.call":                4,
+	"source-policy.simulate":          5,
+	"trust-policy.evaluate":           6,
+	"principal.match":                 7,
+	"role-permissions.simulate":       8,
+	"role-permissions.session-policy": 9,
+	"model.resolve":                   10,
+	"model-access.availability":       11,
+}
+
+// decide names the layer from the checks and the error's reading: the first
+// failing layer in chain order, except that a layer the error text proves
+// is kept (the report explains this error), and an undecided assume-role
+// failure stays assume-role with its candidates.
+func (in *inquiry) decide() *Report {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	r := &Report{SchemaVersion: SchemaVersion, Layer: LayerUnknown}
+	if in.seed != nil {
+		cp := *in.seed
+		r = &cp
+		r.Checks = append([]Check(nil), in.seed.Checks...)
+		r.Candidates = append([]Layer(nil), in.seed.Candidates...)
+	}
+	r.Checks = append(r.Checks, in.checks...)
+	sort.SliceStable(r.Checks, func(i, j int) bool { return rank(r.Checks[i].Name) < rank(r.Checks[j].Name) })
+	in.fillFacts(r)
+
+	failing := LayerNone
+	for _, c := range r.Checks {
+		if c.Status == StatusFail && c.Name != "message.parse" && c.Layer.Before(failing) {
+			failing = c.Layer
+		}
+	}
+	// A failed AssumeRole is explained by its own answer first.
+	if in.ev.assumeErr != nil {
+		failing = in.assumeLayer(failing)
+	}
+
+	seedLayer := LayerUnknown
+	if in.seed != nil {
+		seedLayer = in.seed.Layer
+	}
+	switch {
+	case in.seed != nil && seedLayer != LayerUnknown && seedLayer != LayerAssumeRole && seedLayer != LayerNone:
+		// The AWS text itself names the layer: hard evidence. Checks that
+		// found more stay visible as failing checks.
+		r.Layer = seedLayer
+	case failing != LayerNone:
+		r.Layer = failing
+		if failing != LayerAssumeRole {
+			r.Candidates = nil
+		}
+	case seedLayer == LayerAssumeRole:
+		r.Layer = LayerAssumeRole
+	case in.seed != nil:
+		// The text did not decide and no check found a failure.
+		r.Layer = LayerUnknown
+	default:
+		r.Layer = LayerNone
+	}
+	if r.Layer == LayerAssumeRole && len(r.Candidates) == 0 {
+		r.Candidates = in.assumeCandidates()
+	}
+	in.explainLayer(r)
+	return r
+}
+
+func rank(name string) int {
+	if n, ok := checkOrder[name]; ok {
+		return n
+	}
+	return len(checkOrder)
+}
+
+// assumeLayer narrows a failed AssumeRole: its own answer (credentials,
+// duration, region), then the checks of each side.
+func (in *inquiry) assumeLayer(failing Layer) Layer {
+	if failing == LayerCredentials {
+		return failing
+	}
+	reading := Explain(in.ev.assumeErr.Error())
+	switch reading.Layer {
+	case LayerCredentials, LayerRegion:
+		return reading.Layer
+	}
+	switch {
+	case in.ev.orgDenied:
+		return LayerOrgPolicy
+	case in.ev.sourceAllowed == StatusFail:
+		return LayerSourcePolicy
+	case in.ev.trustAllowed == StatusFail:
+		return LayerTrustPolicy
+	case reading.Layer == LayerSourcePolicy || reading.Layer == LayerTrustPolicy || reading.Layer == LayerOrgPolicy:
+		return reading.Layer
+	}
+	return LayerAssumeRole
+}
+
+// assumeCandidates lists the sides a failed AssumeRole could not be pinned
+// on: those whose check did not pass.
+func (in *inquiry) assumeCandidates() []Layer {
+	var c []Layer
+	if in.ev.sourceAllowed != StatusPass {
+		c = append(c, LayerSourcePolicy)
+	}
+	if in.ev.trustAllowed != StatusPass {
+		c = append(c, LayerTrustPolicy)
+	}
+	return append(c, LayerOrgPolicy)
+}
+
+// fillFacts sets the report's identities from the evidence.
+func (in *inquiry) fillFacts(r *Report) {
+	if r.SourceAccount == "" {
+		r.SourceAccount = in.ev.source.account
+	}
+	if r.RoleARN == "" {
+		r.RoleARN = in.t.RoleARN
+	}
+	if r.TargetAccount == "" {
+		if in.t.RoleARN != "" {
+			r.TargetAccount = accountOf(in.t.RoleARN)
+		} else {
+			r.TargetAccount = in.ev.source.account
+		}
+	}
+	if r.ModelID == "" {
+		r.ModelID = in.t.ModelID
+	}
+	if r.Operation == "" {
+		r.Operation = in.t.Operation
+	}
+	if r.Region == "" {
+		r.Region = in.region
+	}
+	if r.Action == "" {
+		r.Action = in.action
+	}
+	if r.Principal == "" {
+		r.Principal = in.ev.source.arn
+	}
+}
+
+// explainLayer writes the summary and the fix for the decided layer, unless
+// the error's reading already wrote them for the same layer.
+func (in *inquiry) explainLayer(r *Report) {
+	if in.seed != nil && in.seed.Layer == r.Layer && r.Summary != "" && r.Fix != "" {
+		return
+	}
+	src := orElse(in.ev.source.arn, "the source principal")
+	role := in.t.RoleARN
+	acct := r.TargetAccount
+	detail := firstFailing(r.Checks, r.Layer)
+	switch r.Layer {
+	case LayerNone:
+		r.Summary = "nothing denies: every check that could run passed"
+		if n := countStatus(r.Checks, StatusUnknown); n > 0 {
+			r.Summary += "; some checks could not run (see needs)"
+		}
+		r.Fix = ""
+	case LayerCredentials:
+		r.Summary = "the base credentials do not work: " + detail
+		r.Fix = "give the app valid credentials in the source account (check AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO login, the instance or pod role, and the clock); root credentials cannot assume roles"
+	case LayerAssumeRole:
+		r.Summary = src + " could not assume " + role + ", and the checks that could tell which side refuses could not run"
+		r.Fix = "run the diagnosis with credentials that may read the role in account " + acct + " (diagnose.Options.DiagnosticConfig) and iam:SimulatePrincipalPolicy in the source account, or check both sides by hand: the source principal's policy must allow sts:AssumeRole on the role, and the role's trust policy must trust the source principal"
+	case LayerSourcePolicy:
+		r.Summary = src + "'s own policies in account " + in.ev.source.account + " do not allow sts:AssumeRole on " + role
+		r.Fix = "in account " + in.ev.source.account + ", add to " + src + "'s identity policy an Allow for " + strings.Join(in.assumeActions(), ", ") + " on " + role
+		r.FixPolicy = fixPolicyJSON(map[string]any{"Effect": "Allow", "Action": in.assumeActions(), "Resource": role})
+	case LayerTrustPolicy:
+		r.Summary = "the trust policy of " + role + " in account " + acct + " does not accept " + src + ": " + detail
+		principal := src
+		if p, ok := sourcePolicyARN(src); ok {
+			principal = p
+		}
+		stmt := map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": principal}, "Action": in.assumeActions()}
+		if o := in.assumeOptions(); o.ExternalID != nil {
+			stmt["Condition"] = map[string]any{"StringEquals": map[string]any{"sts:ExternalId": *o.ExternalID}}
+		}
+		r.Fix = "in account " + acct + ", add a statement to the trust policy of " + role + " that trusts " + principal
+		r.FixPolicy = fixPolicyJSON(stmt)
+	case LayerWrongPrincipal:
+		// Written by checkPrincipal, which has the call's facts.
+	case LayerRolePermissions:
+		r.Summary = "the role " + orElse(role, src) + " in account " + acct + " is not allowed " + in.action + " on every ARN the call needs: " + detail
+		legs := in.expansion()
+		var resources []string
+		for _, l := range legs {
+			resources = append(resources, l.resource)
+		}
+		r.Fix = "in account " + acct + ", allow " + in.action + " on " + strings.Join(resources, ", ") + " in the role's identity policy (and in its permissions boundary and the session policy, if any)"
+		if len(resources) > 0 {
+			r.FixPolicy = fixPolicyJSON(map[string]any{"Effect": "Allow", "Action": in.action, "Resource": resources})
+		}
+	case LayerOrgPolicy:
+		r.Summary = "an organization policy (SCP or RCP) denies: " + detail
+		r.Fix = "ask the organization's administrators to allow " + in.action + " for the regions the call routes to"
+		if in.model.Kind == bedrockid.KindInferenceProfile {
+			r.Fix += " (" + strings.Join(regionsOf(in.ev.destinations), ", ") + "); a region-deny SCP must allow every destination region of the inference profile, and \"unspecified\" for global profiles"
+		}
+	case LayerModelAccess:
+		r.Summary = "the model is not enabled for account " + acct + " in " + in.region + ": " + detail
+		r.Fix = "in account " + acct + ", enable the model in " + in.region + ": give the invoking role aws-marketplace:Subscribe, aws-marketplace:ViewSubscriptions and aws-marketplace:Unsubscribe for the first call, submit the Anthropic use-case form where required, and retry after a few minutes"
+	case LayerRegion:
+		r.Summary = "the model is not offered where the client calls it: " + detail
+		r.Fix = "call a region where the model is offered, or use an inference profile whose prefix matches the client's region"
+	case LayerModelID:
+		r.Summary = "the model identifier is wrong for this call: " + detail
+		r.Fix = "pass a valid, active model id; models without on-demand throughput need an inference profile id"
+		if p := bedrockid.ProfilePrefixForRegion(in.region); p != "" && in.model.Kind == bedrockid.KindFoundationModel && in.model.BaseModelID != "" {
+			r.Fix += " such as " + p + "." + in.model.BaseModelID
+		}
+	case LayerUnknown:
+		if r.Summary == "" {
+			r.Summary = "the evidence does not decide; see the checks that could not run"
+		}
+	}
+}
+
+func firstFailing(checks []Check, l Layer) string {
+	for _, c := range checks {
+		if c.Status == StatusFail && c.Layer == l && c.Name != "message.parse" {
+			return c.Detail
+		}
+	}
+	for _, c := range checks {
+		if c.Status == StatusFail && c.Layer == l {
+			return c.Detail
+		}
+	}
+	return "see the checks"
+}
+
+func countStatus(checks []Check, s Status) int {
+	n := 0
+	for _, c := range checks {
+		if c.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+func regionsOf(arns []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range arns {
+		p, err := arn.Parse(a)
+		if err != nil {
+			continue
+		}
+		reg := p.Region
+		if reg == "" {
+			reg = "unspecified"
+		}
+		if !seen[reg] {
+			seen[reg] = true
+			out = append(out, reg)
+		}
+	}
+	return out
+}
+
+// fixPolicyJSON renders one statement as a complete policy document.
+func fixPolicyJSON(stmt map[string]any) string {
+	b, err := json.MarshalIndent(map[string]any{"Version": "2012-10-17", "Statement": []any{stmt}}, "", "  ")
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}

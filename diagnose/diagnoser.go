@@ -1,0 +1,248 @@
+package diagnose
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/bedrockdoctor/bedrockdoctor/internal/callctx"
+)
+
+// Call describes a failed Bedrock Runtime call as the client saw it.
+type Call struct {
+	// Operation is the SDK operation name, e.g. "Converse".
+	Operation string
+	// ModelID is the modelId the app passed, if the operation has one.
+	ModelID string
+	// Region is the client's region for this call.
+	Region string
+	// RoleARN is the role the app means to use; empty if none.
+	RoleARN string
+	// GuardrailID and GuardrailVersion name the guardrail of the call.
+	GuardrailID, GuardrailVersion string
+	// BearerTokenIgnored records that AWS_BEARER_TOKEN_BEDROCK was set but
+	// the client signs with the role's credentials instead.
+	BearerTokenIgnored bool
+	// BearerToken records that the call was signed with a Bedrock API key
+	// (bearer token) rather than SigV4 credentials.
+	BearerToken bool
+	// Notes are facts about the client's setup worth showing in the report
+	// (e.g. a role session duration clamped by the role-chaining limit).
+	Notes []string
+	// RoleCredentials are the client's cached role credentials when the
+	// client assumes RoleARN itself (client.WithRole); nil otherwise, and
+	// then the checks act with the base credentials that signed the call.
+	RoleCredentials aws.CredentialsProvider
+	// AssumeRoleOptions are the app's stscreds options for RoleARN.
+	AssumeRoleOptions []func(*stscreds.AssumeRoleOptions)
+}
+
+// Diagnoser turns failed calls into diagnosed errors. It is safe for
+// concurrent use; one is built per client.
+type Diagnoser struct {
+	cfg    aws.Config
+	opts   Options
+	cache  *reportCache
+	flight singleflight.Group
+}
+
+// NewDiagnoser returns a Diagnoser whose checks use cfg's credentials (or
+// opts.DiagnosticConfig). It does no I/O.
+func NewDiagnoser(cfg aws.Config, opts Options) *Diagnoser {
+	opts = opts.WithDefaults()
+	return &Diagnoser{cfg: cfg, opts: opts, cache: newReportCache(opts.CacheSize, opts.CacheTTL)}
+}
+
+// Options returns the options in effect, defaults applied.
+func (d *Diagnoser) Options() Options { return d.opts }
+
+// Diagnose returns err enriched with a diagnosis, or nil when err is not an
+// access problem (throttling, quotas, service faults and bad requests are
+// left alone) or ctx is already done.
+func (d *Diagnoser) Diagnose(ctx context.Context, err error, call Call) *Error {
+	if err == nil || ctx.Err() != nil {
+		return nil
+	}
+	den, ok, maybe := classify(err)
+	if !ok {
+		return nil
+	}
+	report := Explain(err.Error())
+	if maybe && (report.Layer == LayerUnknown || report.Layer == LayerNone) {
+		// A validation error whose text we do not recognise is the app's
+		// request, not an access problem.
+		return nil
+	}
+	refine(report, den, call)
+	return NewError(err, d.inquire(ctx, report, den, call), d.opts.Redact)
+}
+
+// inquire completes the text's reading with the read-only checks: one
+// inquiry at a time per key, shared by every concurrent caller, cached for
+// CacheTTL. A caller whose context ends gets what is known at once; the
+// shared inquiry runs on, detached, and ends within Budget.
+func (d *Diagnoser) inquire(ctx context.Context, seed *Report, den denial, call Call) *Report {
+	switch seed.Layer {
+	case LayerWrongPrincipal, LayerCredentials:
+		// The text and the client's own facts decide; checks made with
+		// the same broken credentials would add nothing.
+		return seed
+	}
+	key := strings.Join([]string{seed.Principal, call.RoleARN, seed.Action, call.Operation, call.ModelID, call.Region, string(seed.Layer)}, "\x00")
+	if r, ok := d.cache.get(key); ok {
+		return withRequest(r, seed)
+	}
+	if d.opts.OnReport != nil {
+		go func() {
+			r := d.shared(key, seed, call)
+			d.opts.OnReport(withRequest(r, seed))
+		}()
+		return seed
+	}
+	ch := d.flight.DoChan(key, func() (any, error) { return d.shared(key, seed, call), nil })
+	select {
+	case res := <-ch:
+		return withRequest(res.Val.(*Report), seed)
+	case <-ctx.Done():
+		return seed
+	}
+}
+
+// shared runs one inquiry detached from any caller, within Budget, and
+// caches its report.
+func (d *Diagnoser) shared(key string, seed *Report, call Call) *Report {
+	if r, ok := d.cache.get(key); ok {
+		return r
+	}
+	t := Target{ModelID: call.ModelID, Region: call.Region, Operation: call.Operation,
+		GuardrailID: call.GuardrailID, GuardrailVersion: call.GuardrailVersion}
+	if call.RoleCredentials != nil {
+		t.RoleARN, t.AssumeRoleOptions = call.RoleARN, call.AssumeRoleOptions
+	}
+	in, err := d.newInquiry(t, seed, call)
+	if err != nil {
+		return seed
+	}
+	in.roleCreds = call.RoleCredentials
+	ctx, cancel := context.WithTimeout(callctx.WithDiagnosis(context.Background()), d.opts.Budget)
+	defer cancel()
+	in.collect(ctx)
+	r := in.decide()
+	d.cache.put(key, r)
+	return r
+}
+
+// withRequest returns the shared report r with the facts of this caller's
+// own denial (its request id).
+func withRequest(r, seed *Report) *Report {
+	if r.RequestID == seed.RequestID {
+		return r
+	}
+	cp := *r
+	cp.RequestID = seed.RequestID
+	return &cp
+}
+
+// refine completes the text's reading with what the client knows: the
+// operation, the model, the region and the role the app means to use.
+func refine(r *Report, den denial, call Call) {
+	if r.Operation == "" {
+		r.Operation = call.Operation
+	}
+	if r.ModelID == "" {
+		r.ModelID = call.ModelID
+	}
+	if call.Region != "" {
+		r.Region = call.Region
+	}
+	if r.RequestID == "" {
+		r.RequestID = den.requestID
+	}
+	if call.RoleARN != "" {
+		r.RoleARN = call.RoleARN
+		if a, err := arn.Parse(call.RoleARN); err == nil && r.TargetAccount == "" {
+			r.TargetAccount = a.AccountID
+		}
+	}
+	if r.Checks == nil {
+		r.Checks = []Check{}
+	}
+	for _, n := range call.Notes {
+		r.Checks = append(r.Checks, Check{Name: "client.setup", Layer: LayerNone, Status: StatusPass, Detail: n})
+	}
+	if call.BearerTokenIgnored {
+		r.Checks = append(r.Checks, Check{
+			Name: "client.bearer-token", Layer: LayerWrongPrincipal, Status: StatusPass,
+			Detail: "AWS_BEARER_TOKEN_BEDROCK is set but ignored: the client signs with the role's credentials (WithRole)",
+		})
+	}
+	checkPrincipal(r, den, call)
+}
+
+// checkPrincipal names the wrong principal: a Bedrock call denied to someone
+// other than a session of the role the app means to use.
+func checkPrincipal(r *Report, den denial, call Call) {
+	if call.RoleARN == "" || r.Principal == "" || den.inCredentials || strings.HasPrefix(r.Action, "sts:") {
+		return
+	}
+	if SessionOfRole(r.Principal, call.RoleARN) {
+		r.Checks = append(r.Checks, Check{
+			Name: "principal.match", Layer: LayerWrongPrincipal, Status: StatusPass,
+			Detail: "the denied call was signed by a session of " + call.RoleARN,
+		})
+		return
+	}
+	detail := "the denied call was signed by " + r.Principal + ", not by a session of " + call.RoleARN
+	fix := "make the client sign with the role: pass client.WithRole(\"" + call.RoleARN + "\") and check that no other credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, a container or instance role) take precedence"
+	if call.BearerToken {
+		detail += " (the call used a Bedrock API key from AWS_BEARER_TOKEN_BEDROCK)"
+		fix = "unset AWS_BEARER_TOKEN_BEDROCK, or use client.WithRole(\"" + call.RoleARN + "\"), which signs with the role's credentials even when the variable is set"
+	}
+	r.Checks = append(r.Checks, Check{Name: "principal.match", Layer: LayerWrongPrincipal, Status: StatusFail, Detail: detail})
+	if r.Layer != LayerWrongPrincipal {
+		if r.Layer != LayerUnknown && r.Layer.Valid() {
+			r.Candidates = appendLayer(r.Candidates, r.Layer)
+		}
+		r.Layer = LayerWrongPrincipal
+	}
+	r.Summary = "wrong principal: " + detail
+	r.Fix = fix
+	r.FixPolicy = ""
+}
+
+func appendLayer(ls []Layer, l Layer) []Layer {
+	for _, x := range ls {
+		if x == l {
+			return ls
+		}
+	}
+	return append(ls, l)
+}
+
+// SessionOfRole reports whether principal (an ARN as AWS prints it in an
+// access-denied message) is a session of roleARN. Session ARNs carry no role
+// path, so the role's account and name decide.
+func SessionOfRole(principal, roleARN string) bool {
+	p, err := arn.Parse(principal)
+	if err != nil {
+		return false
+	}
+	r, err := arn.Parse(roleARN)
+	if err != nil || r.AccountID != p.AccountID || r.Partition != p.Partition {
+		return false
+	}
+	roleName := r.Resource[strings.LastIndex(r.Resource, "/")+1:]
+	switch {
+	case p.Service == "sts" && strings.HasPrefix(p.Resource, "assumed-role/"):
+		rest := strings.TrimPrefix(p.Resource, "assumed-role/")
+		name, _, _ := strings.Cut(rest, "/")
+		return name == roleName
+	case p.Service == "iam" && strings.HasPrefix(p.Resource, "role/"):
+		return p.Resource == r.Resource || p.Resource[strings.LastIndex(p.Resource, "/")+1:] == roleName
+	}
+	return false
+}

@@ -1,0 +1,232 @@
+package diagnose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/bedrockdoctor/bedrockdoctor/internal/bedrockid"
+	"github.com/bedrockdoctor/bedrockdoctor/internal/callctx"
+)
+
+// ErrInvalidTarget is wrapped by Run's error for a Target it cannot diagnose.
+var ErrInvalidTarget = errors.New("invalid target")
+
+// Run diagnoses t on demand: it assumes the role as the app would with cfg's
+// credentials, runs the read-only checks, and names the first failing layer.
+// Its error is only for an invalid Target or a done ctx; every AWS failure is
+// in the Report.
+func Run(ctx context.Context, cfg aws.Config, t Target) (*Report, error) {
+	return NewDiagnoser(cfg, Options{}).Run(ctx, t)
+}
+
+// Run is [Run] with the Diagnoser's options (budget, diagnostic config).
+func (d *Diagnoser) Run(ctx context.Context, t Target) (*Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	in, err := d.newInquiry(t, nil, Call{})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(callctx.WithDiagnosis(ctx), d.opts.Budget)
+	defer cancel()
+	in.collect(ctx)
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, err
+	}
+	return in.decide(), nil
+}
+
+// inquiry is one diagnosis in progress: the target, the evidence gathered so
+// far, and the checks run.
+type inquiry struct {
+	cfg       aws.Config // the app's base credentials
+	diag      aws.Config // the checks' credentials in the target account, when given
+	hasDiag   bool
+	t         Target
+	region    string
+	partition string
+	action    string
+	model     bedrockid.ID
+	modelErr  error
+	seed      *Report // the error text's reading, nil for Run
+	call      Call
+
+	// roleCreds are the role's credentials: the app's cache in the
+	// middleware, a provider of our own in Run.
+	roleCreds aws.CredentialsProvider
+
+	mu     sync.Mutex
+	checks []Check
+	ev     evidence
+}
+
+// evidence holds what the checks found, for decide.
+type evidence struct {
+	source        identity
+	sourceErr     error
+	assumed       bool
+	assumeErr     error
+	roleSession   identity
+	roleErr       error
+	sourceAllowed Status // source-policy.simulate
+	trustAllowed  Status // trust-policy.evaluate
+	orgDenied     bool   // an SCP/RCP denial seen by a simulation
+	roleAllowed   Status // role-permissions.*
+	modelAccess   Status
+	regionOK      Status
+	modelIDOK     Status
+	destinations  []string // destination foundation-model ARNs of a profile
+	profileARN    string
+}
+
+type identity struct{ arn, account, userID string }
+
+func (d *Diagnoser) newInquiry(t Target, seed *Report, call Call) (*inquiry, error) {
+	in := &inquiry{cfg: d.cfg, t: t, seed: seed, call: call}
+	if d.opts.DiagnosticConfig != nil {
+		in.diag, in.hasDiag = *d.opts.DiagnosticConfig, true
+	}
+	in.region = t.Region
+	if in.region == "" {
+		in.region = d.cfg.Region
+	}
+	if in.region == "" {
+		return nil, fmt.Errorf("diagnose: %w: no region (set Target.Region or the config's region)", ErrInvalidTarget)
+	}
+	in.partition = bedrockid.PartitionForRegion(in.region)
+	if t.RoleARN != "" {
+		a, err := arn.Parse(t.RoleARN)
+		if err != nil || a.Service != "iam" || len(a.AccountID) != 12 {
+			return nil, fmt.Errorf("diagnose: %w: role ARN %q is not an IAM role ARN", ErrInvalidTarget, t.RoleARN)
+		}
+		in.partition = a.Partition
+	}
+	op := t.Operation
+	if op == "" {
+		op = "InvokeModel"
+	}
+	in.t.Operation = op
+	in.action = bedrockid.ActionFor(op)
+	if in.action == "" {
+		return nil, fmt.Errorf("diagnose: %w: unknown Bedrock Runtime operation %q", ErrInvalidTarget, op)
+	}
+	if t.ModelID == "" && op != "ApplyGuardrail" {
+		return nil, fmt.Errorf("diagnose: %w: no model id", ErrInvalidTarget)
+	}
+	if t.ModelID != "" {
+		// An identifier of a form Bedrock rejects is itself the finding
+		// (model-id), not an invalid target.
+		in.model, in.modelErr = bedrockid.Parse(t.ModelID)
+	}
+	return in, nil
+}
+
+func (in *inquiry) add(c Check) {
+	in.mu.Lock()
+	in.checks = append(in.checks, c)
+	in.mu.Unlock()
+}
+
+// collect runs the checks: two waves of concurrent calls, each bounded by
+// ctx (the budget). The first wave needs only the base credentials (and the
+// role's, which the middleware already has); the second needs the first's
+// identities and the model's expansion.
+func (in *inquiry) collect(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { in.checkSourceIdentity(ctx) })
+	if in.t.RoleARN != "" {
+		wg.Go(func() { in.checkAssumeRole(ctx) })
+	}
+	wg.Wait()
+
+	wg.Go(func() { in.checkSourcePolicy(ctx) })
+	wg.Go(func() { in.checkTrustPolicy(ctx) })
+	if in.targetCreds() != nil {
+		wg.Go(func() { in.checkModel(ctx) })
+		wg.Go(func() { in.checkAvailability(ctx) })
+	}
+	wg.Wait()
+	if in.targetCreds() != nil {
+		in.checkRolePermissions(ctx)
+	}
+}
+
+// targetCreds are the credentials that act in the target account: the
+// assumed role's, or the base credentials when there is no role.
+func (in *inquiry) targetCreds() aws.CredentialsProvider {
+	if in.t.RoleARN == "" {
+		return in.cfg.Credentials
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.ev.assumed {
+		return in.roleCreds
+	}
+	return nil
+}
+
+// withCreds returns a copy of cfg signing with creds, in the target region.
+func (in *inquiry) withCreds(creds aws.CredentialsProvider) aws.Config {
+	c := in.cfg.Copy()
+	c.Credentials = creds
+	c.Region = in.region
+	return c
+}
+
+func (in *inquiry) checkSourceIdentity(ctx context.Context) {
+	out, err := sts.NewFromConfig(in.cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	c := Check{Name: "credentials.source", Layer: LayerCredentials}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if err != nil {
+		in.ev.sourceErr = err
+		c.Status, c.Detail = statusOf(err), "sts:GetCallerIdentity with the base credentials failed: "+errText(err)
+		if c.Status == StatusUnknown {
+			c.Needs = "network access to STS"
+		}
+	} else {
+		in.ev.source = identity{aws.ToString(out.Arn), aws.ToString(out.Account), aws.ToString(out.UserId)}
+		c.Status = StatusPass
+		c.Detail = "base credentials are " + in.ev.source.arn
+		if src := credentialSource(ctx, in.cfg); src != "" {
+			c.Detail += " (from " + src + ")"
+		}
+	}
+	in.checks = append(in.checks, c)
+}
+
+func (in *inquiry) checkAssumeRole(ctx context.Context) {
+	c := Check{Name: "assume-role.call", Layer: LayerAssumeRole}
+	var creds aws.CredentialsProvider
+	if in.roleCreds != nil {
+		creds = in.roleCreds
+	} else {
+		opts := append([]func(*stscreds.AssumeRoleOptions){func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = fmt.Sprintf("bedrockdoctor-check-%d", time.Now().UnixNano())
+		}}, in.t.AssumeRoleOptions...)
+		creds = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(in.cfg), in.t.RoleARN, opts...))
+	}
+	_, err := creds.Retrieve(ctx)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if err != nil {
+		in.ev.assumeErr = err
+		c.Status = statusOf(err)
+		c.Detail = "sts:AssumeRole on " + in.t.RoleARN + " failed: " + errText(err)
+	} else {
+		in.roleCreds = creds
+		in.ev.assumed = true
+		c.Status = StatusPass
+		c.Detail = "assumed " + in.t.RoleARN
+	}
+	in.checks = append(in.checks, c)
+}
