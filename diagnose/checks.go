@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -690,12 +689,4 @@ func credentialSource(ctx context.Context, cfg aws.Config) string {
 		return ""
 	}
 	return creds.Source
-}
-
-// unescapePolicy decodes a URL-encoded policy document as IAM returns it.
-func unescapePolicy(doc string) string {
-	if s, err := url.QueryUnescape(doc); err == nil {
-		return s
-	}
-	return doc
 }

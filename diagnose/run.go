@@ -91,9 +91,10 @@ type evidence struct {
 type identity struct{ arn, account, userID string }
 
 func (d *Diagnoser) newInquiry(t Target, seed *Report, call Call) (*inquiry, error) {
-	in := &inquiry{cfg: d.cfg, t: t, seed: seed, call: call}
+	lim := sharedLimiter(d.opts.RateLimit)
+	in := &inquiry{cfg: limited(d.cfg, lim), t: t, seed: seed, call: call}
 	if d.opts.DiagnosticConfig != nil {
-		in.diag, in.hasDiag = *d.opts.DiagnosticConfig, true
+		in.diag, in.hasDiag = limited(*d.opts.DiagnosticConfig, lim), true
 	}
 	in.region = t.Region
 	if in.region == "" {
