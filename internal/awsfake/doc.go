@@ -1,0 +1,28 @@
+// Package awsfake is a local, multi-account AWS that the real AWS SDK for Go
+// v2 clients cannot tell from the real one, for tests and the CLI demo.
+//
+// It serves STS and IAM (awsQuery), the Bedrock control plane and Bedrock
+// Runtime (restJson1 and event streams) over real HTTP on loopback, verifies
+// SigV4 signatures with the secrets it issued, and answers with AWS's own
+// wire shapes and error texts (see /work/shared/AWS.md, cited by section in
+// the code). Every authorization decision comes from internal/iampolicy over
+// the world's real policy documents; the fake never decides access itself.
+//
+// # The world
+//
+// A [World] holds accounts, organizations with OUs, SCPs and RCPs, IAM users
+// and roles with their policies, the Bedrock model catalog, cross-Region
+// inference profiles, per-account model-access state, guardrails and VPC
+// endpoints. Build it in Go, reading like the policies a user really has,
+// or load a JSON scenario with [LoadScenario].
+//
+// # The server
+//
+// [NewServer] (or [NewTLSServer] for bearer tokens) serves a world;
+// [Server.Config] returns an aws.Config pointing every client at it with
+// retries off. [Server.Script] makes an API answer a given error or a canned
+// Allow regardless of policies, [Server.InjectFault] adds latency, errors,
+// malformed bodies or dropped connections, [Server.SetRouter] picks the
+// destination region of cross-Region inference, and [Server.Log] lists every
+// request with its caller and outcome.
+package awsfake

@@ -1,0 +1,390 @@
+package awsfake
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/auth/bearer"
+)
+
+// Server is a fake AWS endpoint serving STS, IAM, the Bedrock control plane
+// and Bedrock Runtime for one World, on loopback. Like httptest.Server, the
+// caller owns it and must Close it.
+type Server struct {
+	// URL is the base URL, e.g. http://127.0.0.1:40123.
+	URL   string
+	World *World
+	ts    *httptest.Server
+
+	mu      sync.Mutex
+	log     []LogEntry
+	scripts map[string][]*Respond
+	faults  map[string][]*Fault
+	router  Router
+}
+
+// NewServer starts a plain-HTTP server for w on 127.0.0.1.
+func NewServer(w *World) *Server {
+	s := newServer(w)
+	s.ts = httptest.NewServer(s)
+	s.URL = s.ts.URL
+	return s
+}
+
+// NewTLSServer starts an HTTPS server for w on 127.0.0.1; the SDK sends
+// bearer tokens only over HTTPS, so tests of Bedrock API keys need it. Use
+// Config (its HTTP client trusts the test certificate).
+func NewTLSServer(w *World) *Server {
+	s := newServer(w)
+	s.ts = httptest.NewTLSServer(s)
+	s.URL = s.ts.URL
+	return s
+}
+
+func newServer(w *World) *Server {
+	return &Server{World: w, scripts: map[string][]*Respond{}, faults: map[string][]*Fault{}}
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.ts.Close() }
+
+// Client returns an HTTP client for the server (trusting its certificate for
+// a TLS server).
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Config returns an aws.Config whose every client talks to the server with
+// the given credentials, in region, with retries off.
+func (s *Server) Config(region string, c Credentials) aws.Config {
+	return aws.Config{
+		Region:       region,
+		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)),
+		BaseEndpoint: aws.String(s.URL),
+		HTTPClient:   s.Client(),
+		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+	}
+}
+
+// BearerConfig returns an aws.Config for a TLS server whose Bedrock Runtime
+// client authenticates with a bearer token (a Bedrock API key).
+func (s *Server) BearerConfig(region, token string) aws.Config {
+	cfg := s.Config(region, Credentials{AccessKeyID: "AKIAUNUSEDUNUSED0000", SecretAccessKey: "unused"})
+	cfg.BearerAuthTokenProvider = bearer.StaticTokenProvider{Token: bearer.Token{Value: token}}
+	cfg.AuthSchemePreference = []string{"httpBearerAuth"}
+	return cfg
+}
+
+// LogEntry is one request the server answered.
+type LogEntry struct {
+	Time        time.Time
+	Service     string // "sts", "iam", "bedrock", "bedrock-runtime"
+	Action      string // SDK operation name
+	Region      string
+	Caller      string // caller ARN, "" when unauthenticated
+	AccessKeyID string
+	Status      int
+	ErrorCode   string
+	// Decision is "allow", "deny", "scripted", "fault" or "" when no
+	// authorization ran.
+	Decision  string
+	Resource  string // the resource a denial named
+	RequestID string
+	Attempt   string // amz-sdk-request header, e.g. "attempt=1; max=1"
+}
+
+// Log returns a copy of the request log.
+func (s *Server) Log() []LogEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]LogEntry(nil), s.log...)
+}
+
+// ResetLog empties the request log.
+func (s *Server) ResetLog() {
+	s.mu.Lock()
+	s.log = nil
+	s.mu.Unlock()
+}
+
+// Respond scripts the answer to an API regardless of policies.
+type Respond struct {
+	// Status, Code and Message make the API fail with that error (in the
+	// protocol's error shape).
+	Status  int
+	Code    string
+	Message string
+	// Allow, with Status 0, skips authorization: the API runs as if every
+	// policy allowed it (a canned decision).
+	Allow bool
+	// Times limits how many requests it answers; 0 means all.
+	Times int
+	used  int
+}
+
+// Script makes service's action answer r until its Times run out. Scripts
+// queue: the oldest live one answers first.
+func (s *Server) Script(service, action string, r Respond) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := service + ":" + action
+	s.scripts[k] = append(s.scripts[k], &r)
+}
+
+// Fault is a transport-level misbehaviour.
+type Fault struct {
+	Latency time.Duration // added before answering
+	// Status with Code/Message answers an error (e.g. 429
+	// ThrottlingException, 500 InternalServerException).
+	Status  int
+	Code    string
+	Message string
+	// Malformed answers 200 with a body the SDK cannot parse.
+	Malformed bool
+	// Drop hijacks and closes the connection without an answer.
+	Drop  bool
+	Times int // 0: every request
+	used  int
+}
+
+// InjectFault makes service's action ("*" for all) misbehave.
+func (s *Server) InjectFault(service, action string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := service + ":" + action
+	s.faults[k] = append(s.faults[k], &f)
+}
+
+// ClearScripts removes every script and fault.
+func (s *Server) ClearScripts() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scripts = map[string][]*Respond{}
+	s.faults = map[string][]*Fault{}
+}
+
+// Router picks the destination region of a cross-Region inference profile
+// invocation from its destinations. The default picks the source region when
+// it is a destination, else the first destination.
+type Router func(profileID, sourceRegion string, destinations []string) string
+
+// SetRouter sets the destination chooser (nil restores the default).
+func (s *Server) SetRouter(r Router) {
+	s.mu.Lock()
+	s.router = r
+	s.mu.Unlock()
+}
+
+func (s *Server) route(profileID, source string, dests []string) string {
+	s.mu.Lock()
+	r := s.router
+	s.mu.Unlock()
+	if r != nil {
+		return r(profileID, source, dests)
+	}
+	for _, d := range dests {
+		if d == source {
+			return d
+		}
+	}
+	if len(dests) > 0 {
+		return dests[0]
+	}
+	return source
+}
+
+func (s *Server) takeScript(service, action string) *Respond {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := service + ":" + action
+	for _, r := range s.scripts[k] {
+		if r.Times == 0 || r.used < r.Times {
+			r.used++
+			return r
+		}
+	}
+	return nil
+}
+
+func (s *Server) takeFault(service, action string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range []string{service + ":" + action, service + ":*"} {
+		for _, f := range s.faults[k] {
+			if f.Times == 0 || f.used < f.Times {
+				f.used++
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// maxBody bounds request bodies; Bedrock's own limit is far below.
+const maxBody = 25 << 20
+
+func newRequestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// ServeHTTP answers one AWS request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{s: s, w: w, r: r, reqID: newRequestID()}
+	c.entry = LogEntry{Time: time.Now().UTC(), RequestID: c.reqID, Attempt: r.Header.Get("Amz-Sdk-Request")}
+	defer func() {
+		s.mu.Lock()
+		s.log = append(s.log, c.entry)
+		s.mu.Unlock()
+	}()
+	if !isLoopback(r.RemoteAddr) {
+		c.proto = protoJSON
+		c.fail(&apiError{Status: 403, Code: "AccessDeniedException", Message: "awsfake serves loopback only"})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		c.proto = protoJSON
+		c.fail(&apiError{Status: 400, Code: "SerializationException", Message: "could not read request body"})
+		return
+	}
+	c.body = body
+	c.dispatch()
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// handler answers one operation once the caller is known.
+type handler func(c *call) error
+
+func (c *call) dispatch() {
+	r := c.r
+	auth := r.Header.Get("Authorization")
+	sig, sigErr := parseAuthorization(auth)
+	scopeService := ""
+	if sigErr == nil && sig != nil {
+		scopeService = sig.service
+		c.region = sig.region
+	}
+	var h handler
+	if r.Method == http.MethodPost && r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		c.proto = protoQuery
+		form, err := decodeForm(c.body)
+		if err != nil {
+			c.service = scopeService
+			c.fail(&apiError{Status: 400, Code: "MalformedQueryString", Message: err.Error()})
+			return
+		}
+		c.form = form
+		c.action = form.Get("Action")
+		version := form.Get("Version")
+		switch {
+		case scopeService == "sts" || (scopeService == "" && version == stsVersion):
+			c.service, c.version = "sts", stsVersion
+			h = stsOps[c.action]
+		case scopeService == "iam" || (scopeService == "" && version == iamVersion):
+			c.service, c.version = "iam", iamVersion
+			h = iamOps[c.action]
+		default:
+			c.service = scopeService
+			c.fail(&apiError{Status: 400, Code: "InvalidAction", Message: "Could not find operation " + c.action + " for version " + version})
+			return
+		}
+		if h == nil {
+			c.fail(&apiError{Status: 400, Code: "InvalidAction", Message: "Could not find operation " + c.action + " for version " + version})
+			return
+		}
+	} else {
+		c.proto = protoJSON
+		var ok bool
+		c.service, c.action, c.params, h, ok = routeREST(r.Method, r.URL.EscapedPath())
+		if !ok {
+			if c.service == "" {
+				c.service = "bedrock"
+			}
+			c.fail(&apiError{Status: 404, Code: "UnknownOperationException", Message: ""})
+			return
+		}
+	}
+	c.entry.Service, c.entry.Action, c.entry.Region = c.service, c.action, c.region
+
+	if f := c.s.takeFault(c.service, c.action); f != nil {
+		c.entry.Decision = "fault"
+		if c.applyFault(f) {
+			return
+		}
+	}
+	script := c.s.takeScript(c.service, c.action)
+	if script != nil && !script.Allow {
+		c.entry.Decision = "scripted"
+		c.fail(&apiError{Status: script.Status, Code: script.Code, Message: script.Message})
+		return
+	}
+	c.scriptedAllow = script != nil && script.Allow
+
+	if sigErr != nil {
+		c.fail(sigErr)
+		return
+	}
+	if err := c.authenticate(sig, auth); err != nil {
+		c.fail(err)
+		return
+	}
+	if err := h(c); err != nil {
+		c.fail(err)
+	}
+}
+
+func (c *call) applyFault(f *Fault) (done bool) {
+	if f.Latency > 0 {
+		select {
+		case <-time.After(f.Latency):
+		case <-c.r.Context().Done():
+			return true
+		}
+	}
+	switch {
+	case f.Drop:
+		if hj, ok := c.w.(http.Hijacker); ok {
+			conn, _, err := hj.Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+		}
+		c.entry.Status = 0
+		return true
+	case f.Malformed:
+		c.header()
+		if c.proto == protoQuery {
+			c.w.Header().Set("Content-Type", "text/xml")
+			c.w.WriteHeader(200)
+			_, _ = io.WriteString(c.w, "<"+c.action+"Response><"+c.action+"Result><Unclosed")
+		} else {
+			c.w.Header().Set("Content-Type", "application/json")
+			c.w.WriteHeader(200)
+			_, _ = io.WriteString(c.w, `{"output": {"message": [`)
+		}
+		c.entry.Status = 200
+		return true
+	case f.Status != 0:
+		c.fail(&apiError{Status: f.Status, Code: f.Code, Message: f.Message})
+		return true
+	}
+	return false
+}
