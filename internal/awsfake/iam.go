@@ -65,7 +65,9 @@ func (c *call) callerAccount() *Account {
 	return w.accounts[c.principal.Account]
 }
 
-func noSuchEntity(msg string) error { return &apiError{Status: 404, Code: "NoSuchEntity", Message: msg} }
+func noSuchEntity(msg string) error {
+	return &apiError{Status: 404, Code: "NoSuchEntity", Message: msg}
+}
 
 func (c *call) role() (*Role, error) {
 	name := c.form.Get("RoleName")

@@ -90,7 +90,9 @@ func onDemandMessage(id string) string {
 	return "Invocation of model ID " + id + " with on-demand throughput isn\u2019t supported. Retry your request with the ID or ARN of an inference profile that contains this model."
 }
 
-func validation(msg string) error { return &apiError{Status: 400, Code: "ValidationException", Message: msg} }
+func validation(msg string) error {
+	return &apiError{Status: 400, Code: "ValidationException", Message: msg}
+}
 
 // target is a resolved invocation.
 type target struct {

@@ -22,7 +22,6 @@ func converse(cfg aws.Config, model string) (*bedrockruntime.ConverseOutput, err
 	return bedrockruntime.NewFromConfig(cfg).Converse(context.Background(), &bedrockruntime.ConverseInput{ModelId: aws.String(model), Messages: userMessage("hello there")})
 }
 
-
 func TestRuntimeOperations(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -161,7 +160,7 @@ func TestDenialLayers(t *testing.T) {
 		}, model: haiku, code: "AccessDenied", msg: "User: " + appARN + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN, status: 403},
 		{layer: "wrong-principal", name: "base credentials call Bedrock", setup: func(f *fixture) aws.Config { return f.cfg(f.appKey) },
 			model: haiku, code: "AccessDeniedException",
-			msg:   "User: " + appARN + " is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1::foundation-model/" + haiku + " because no identity-based policy allows the bedrock:InvokeModel action", status: 403},
+			msg: "User: " + appARN + " is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1::foundation-model/" + haiku + " because no identity-based policy allows the bedrock:InvokeModel action", status: 403},
 		{layer: "role-permissions", name: "no grant on the profile", setup: func(f *fixture) aws.Config {
 			f.role.inline["invoke"] = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"arn:aws:bedrock:*::foundation-model/*"}]}`
 			return roleSession(f)
