@@ -333,6 +333,9 @@ func (in *inquiry) checkModel(ctx context.Context) {
 		out, err := br.GetFoundationModel(ctx, &bedrock.GetFoundationModelInput{ModelIdentifier: aws.String(in.t.ModelID)})
 		if err != nil {
 			in.modelLookupFailed(&c, err, "bedrock:GetFoundationModel")
+			if c.Status == StatusFail && c.Layer == LayerModelID {
+				in.elsewhere(ctx, &c)
+			}
 			in.add(c)
 			return
 		}
@@ -402,6 +405,30 @@ func (in *inquiry) modelLookupFailed(c *Check, err error, action string) {
 	default:
 		c.Status, c.Detail = StatusUnknown, action+" failed: "+errText(err)
 		c.Needs = action
+	}
+}
+
+// referenceRegions are where a model missing from the client's region is
+// looked for, to tell "not offered here" (region) from "no such model"
+// (model-id): the regions with the largest Bedrock catalogs.
+var referenceRegions = []string{"us-east-1", "us-west-2"}
+
+// elsewhere looks the foundation model up in a reference region; found there,
+// the finding becomes region.
+func (in *inquiry) elsewhere(ctx context.Context, c *Check) {
+	for _, ref := range referenceRegions {
+		if ref == in.region || bedrockid.PartitionForRegion(ref) != in.partition {
+			continue
+		}
+		cfg := in.withCreds(in.targetCreds())
+		cfg.Region = ref
+		_, err := bedrock.NewFromConfig(cfg).GetFoundationModel(ctx, &bedrock.GetFoundationModelInput{ModelIdentifier: aws.String(in.model.BaseModelID)})
+		if err == nil {
+			c.Layer = LayerRegion
+			c.Detail = in.t.ModelID + " is offered in " + ref + " but not in " + in.region
+			in.setEv(func(e *evidence) { e.regionOK, e.modelIDOK = StatusFail, StatusPass })
+		}
+		return
 	}
 }
 

@@ -72,7 +72,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, err error, call Call) *Error {
 		return nil
 	}
 	report := Explain(err.Error())
-	if maybe && (report.Layer == LayerUnknown || report.Layer == LayerNone) {
+	if maybe && (report.Layer == LayerNone || report.Layer == LayerUnknown && len(report.Candidates) == 0) {
 		// A validation error whose text we do not recognise is the app's
 		// request, not an access problem.
 		return nil
