@@ -170,13 +170,12 @@ func principalPolicies(cred *credential) (ident []iampolicy.NamedPolicy, boundar
 		ident = append(ident, np)
 	}
 	if base.boundary != "" {
-		doc := `{"Version":"2012-10-17","Statement":[]}`
+		// A boundary naming a missing policy allows nothing.
+		np := iampolicy.NamedPolicy{Name: base.boundary, Type: iampolicy.TypeBoundary}
 		if p := acct.world.policyLocked(base.boundary); p != nil {
-			doc = p.Document
-		}
-		np, err := parsePolicy(base.boundary, iampolicy.TypeBoundary, doc)
-		if err != nil {
-			return nil, nil, nil, nil, err
+			if np, err = parsePolicy(base.boundary, iampolicy.TypeBoundary, p.Document); err != nil {
+				return nil, nil, nil, nil, err
+			}
 		}
 		boundary = &np
 	}
@@ -189,13 +188,11 @@ func principalPolicies(cred *credential) (ident []iampolicy.NamedPolicy, boundar
 			session = append(session, np)
 		}
 		for _, arn := range s.PolicyARNs {
-			doc := `{"Version":"2012-10-17","Statement":[]}`
+			np := iampolicy.NamedPolicy{Name: arn, Type: iampolicy.TypeSession}
 			if p := acct.world.policyLocked(arn); p != nil {
-				doc = p.Document
-			}
-			np, err := parsePolicy(arn, iampolicy.TypeSession, doc)
-			if err != nil {
-				return nil, nil, nil, nil, err
+				if np, err = parsePolicy(arn, iampolicy.TypeSession, p.Document); err != nil {
+					return nil, nil, nil, nil, err
+				}
 			}
 			session = append(session, np)
 		}
