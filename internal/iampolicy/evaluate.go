@@ -1,5 +1,7 @@
 package iampolicy
 
+import "strings"
+
 // verdict is one policy type's evaluation.
 type verdict struct {
 	tr      TypeResult
@@ -30,7 +32,7 @@ func (v *verdict) ok() bool { return !v.present || v.tr.Decision == Allow }
 // that denies, not only the first.
 func Evaluate(req Request, set PolicySet) Result {
 	e := newEnv(&req)
-	trust := false
+	trust := isTrustAction(req.Action, req.Resource)
 	for i := range set.Resource {
 		if set.Resource[i].Type == TypeTrust {
 			trust = true
@@ -42,8 +44,12 @@ func Evaluate(req Request, set PolicySet) Result {
 	}
 	cross := req.ResourceAccount != "" && req.ResourceAccount != req.Principal.Account
 
-	scp := e.levels(set.SCPs, TypeSCP, false)
-	rcp := e.levels(set.RCPs, TypeRCP, true)
+	scp := e.levels(set.SCPs, TypeSCP, false, false)
+	// RCPFullAWSAccess is attached to every level of an organization with
+	// RCPs enabled and cannot be detached, so RCPs only ever deny explicitly
+	// (orgs_manage_policies_rcps_evaluation.html); levels given here without
+	// it are evaluated as AWS would, with it.
+	rcp := e.levels(set.RCPs, TypeRCP, true, true)
 	ep := e.one(set.Endpoint, TypeVPCEndpoint, true)
 	res := e.group(set.Resource, resType, true)
 	id := e.group(set.Identity, TypeIdentity, false)
@@ -69,9 +75,10 @@ func Evaluate(req Request, set PolicySet) Result {
 	need[iSCP] = !scp.ok()
 	need[iRCP] = !rcp.ok()
 	need[iEndpoint] = !ep.ok()
-	// The root user's identity is allowed everything in its own account;
-	// boundaries and session policies cannot be attached to it.
-	idOK := id.tr.Decision == Allow || (e.isRoot && !cross)
+	// The root user is allowed everything in its own account, and
+	// boundaries and session policies cannot be attached to it; SCPs and
+	// explicit denies still apply to it.
+	idOK := id.tr.Decision == Allow || e.isRoot
 	callerSide := func() {
 		need[iIdentity] = !idOK
 		need[iBoundary] = !bnd.ok()
@@ -148,7 +155,7 @@ func (e *env) one(np *NamedPolicy, typ PolicyType, principal bool) verdict {
 
 // levels evaluates SCPs or RCPs: every level must allow
 // (orgs_manage_policies_scps_evaluation.html).
-func (e *env) levels(lv [][]NamedPolicy, typ PolicyType, principal bool) verdict {
+func (e *env) levels(lv [][]NamedPolicy, typ PolicyType, principal, implicitAllow bool) verdict {
 	v := verdict{tr: TypeResult{Type: typ}, present: lv != nil, allow: true}
 	for _, level := range lv {
 		levelAllow := false
@@ -157,7 +164,7 @@ func (e *env) levels(lv [][]NamedPolicy, typ PolicyType, principal bool) verdict
 			levelAllow = levelAllow || allow
 			v.deny = v.deny || deny
 		}
-		v.allow = v.allow && levelAllow
+		v.allow = v.allow && (levelAllow || implicitAllow)
 	}
 	v.decide()
 	return v
@@ -238,4 +245,19 @@ func (s *Statement) applies(e *env, principal bool) (bool, grant) {
 		ok = ok && c
 	}
 	return ok, g
+}
+
+// isTrustAction reports whether the request is one a role's trust policy
+// governs: assuming the role, and the session tags and source identity
+// passed with it (id_roles_create_for-user.html, id_session-tags.html).
+func isTrustAction(action, resource string) bool {
+	if !strings.Contains(resource, ":role/") {
+		return false
+	}
+	for _, a := range [...]string{"sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity", "sts:TagSession", "sts:SetSourceIdentity"} {
+		if strings.EqualFold(action, a) {
+			return true
+		}
+	}
+	return false
 }

@@ -228,35 +228,20 @@ type arnPattern struct {
 
 const arnSegments = 6
 
+// compileARN compiles an ARN pattern. Policy variables are substituted only
+// in the resource portion, after the fifth colon: "You can't use a variable
+// to replace parts of the ARN before the fifth colon, such as the service or
+// account" (reference_policies_variables.html#policy-vars-resourceelement).
 func compileARN(s string, vars bool) arnPattern {
 	if !strings.HasPrefix(s, "arn:") {
 		return arnPattern{whole: compilePattern(s, true, vars)}
 	}
-	parts := splitARNPattern(s, vars)
+	parts := strings.SplitN(s, ":", arnSegments)
 	segs := make([]pattern, len(parts))
 	for i, part := range parts {
-		segs[i] = compilePattern(part, true, vars)
+		segs[i] = compilePattern(part, true, vars && i == arnSegments-1)
 	}
 	return arnPattern{segs: segs}
-}
-
-// splitARNPattern splits at colons outside ${...}, into at most six parts.
-func splitARNPattern(s string, vars bool) []string {
-	var parts []string
-	start, depth := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch {
-		case vars && s[i] == '$' && i+1 < len(s) && s[i+1] == '{':
-			depth++
-			i++
-		case s[i] == '}' && depth > 0:
-			depth--
-		case s[i] == ':' && depth == 0 && len(parts) < arnSegments-1:
-			parts = append(parts, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(parts, s[start:])
 }
 
 // match reports whether arn matches. A pattern with fewer than six segments
