@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/auth/bearer"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Server is a fake AWS endpoint serving STS, IAM, the Bedrock control plane
@@ -79,6 +80,9 @@ func (s *Server) BearerConfig(region, token string) aws.Config {
 	cfg := s.Config(region, Credentials{AccessKeyID: "AKIAUNUSEDUNUSED0000", SecretAccessKey: "unused"})
 	cfg.BearerAuthTokenProvider = bearer.StaticTokenProvider{Token: bearer.Token{Value: token}}
 	cfg.AuthSchemePreference = []string{"httpBearerAuth"}
+	// A bearer request carries no signing scope; real AWS reads the region
+	// from the host name, the fake from this header.
+	cfg.APIOptions = append(cfg.APIOptions, smithyhttp.AddHeaderValue(regionHeader, region))
 	return cfg
 }
 
@@ -227,6 +231,9 @@ func (s *Server) takeFault(service, action string) *Fault {
 	return nil
 }
 
+// regionHeader names the region of a request that has no SigV4 scope.
+const regionHeader = "X-Awsfake-Region"
+
 // maxBody bounds request bodies; Bedrock's own limit is far below.
 const maxBody = 25 << 20
 
@@ -281,6 +288,8 @@ func (c *call) dispatch() {
 	if sigErr == nil && sig != nil {
 		scopeService = sig.service
 		c.region = sig.region
+	} else if c.region = r.Header.Get(regionHeader); c.region == "" {
+		c.region = "us-east-1"
 	}
 	var h handler
 	if r.Method == http.MethodPost && r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {

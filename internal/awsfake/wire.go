@@ -273,6 +273,9 @@ func (c *call) authenticate(sig *sigV4, auth string) error {
 	if sig == nil {
 		tok, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok {
+			if c.proto == protoQuery {
+				return &apiError{Status: 403, Code: "MissingAuthenticationToken", Message: "Request is missing Authentication Token"}
+			}
 			return &apiError{Status: 403, Code: "MissingAuthenticationTokenException", Message: "Missing Authentication Token"}
 		}
 		w.mu.Lock()
