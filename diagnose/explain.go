@@ -1,0 +1,662 @@
+package diagnose
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/bedrockdoctor/bedrockdoctor/internal/bedrockid"
+)
+
+// CheckMessageParse is the name of the check Explain reports: reading the
+// error text.
+const CheckMessageParse = "message.parse"
+
+// maxQuoted caps how much of the AWS message a check's Detail repeats.
+const maxQuoted = 512
+
+// Explain says what an error text proves, from the text alone: no AWS calls.
+// It accepts every form ParseMessage reads. It never returns nil and never
+// panics; the report's Checks holds one "message.parse" check quoting the
+// text.
+//
+// The rule it follows is the diagnosis' rule: a layer is claimed only when
+// the text proves it. When the text leaves several layers open, Layer is
+// LayerUnknown (or LayerAssumeRole for a failed role assumption) and
+// Candidates lists them:
+//
+//   - an STS AssumeRole denial without a reason (the usual cross-account
+//     form) is assume-role with candidates source-policy, trust-policy,
+//     org-policy: STS gives one answer for all of them;
+//   - an IAM denial without a reason suffix is unknown with candidates
+//     role-permissions, org-policy, endpoint-policy: an identity policy, an
+//     SCP or an endpoint policy all produce the bare form;
+//   - "The provided model identifier is invalid." and "Model not found." are
+//     unknown with candidates model-id and region: AWS returns them both for
+//     a wrong id and for a model not offered in the region;
+//   - a reason suffix naming an identity-based policy, a permissions
+//     boundary or a session policy is role-permissions (on sts:AssumeRole:
+//     source-policy); an SCP or RCP is org-policy; a VPC endpoint policy is
+//     endpoint-policy; a role trust policy is trust-policy.
+//
+// Legacy and end-of-life model texts are model-id: the fix is another model
+// id (the Bedrock message itself says "Please upgrade to an active model").
+//
+// Texts that are not about access (throttling, quotas, service faults, a bad
+// request body) get LayerUnknown with a Summary starting "not an access
+// denial:"; Message.Kind tells callers such as the client middleware to
+// leave those errors alone.
+func Explain(text string) *Report {
+	m := ParseMessage(text)
+	r := &Report{SchemaVersion: SchemaVersion, Layer: LayerUnknown, Checks: []Check{}}
+	e := explainer{m: &m, r: r}
+	e.identities()
+	e.decide()
+	status := StatusFail
+	if r.Layer == LayerUnknown {
+		status = StatusUnknown
+	}
+	r.Checks = append(r.Checks, Check{
+		Name:   CheckMessageParse,
+		Layer:  r.Layer,
+		Status: status,
+		Detail: e.detail(),
+	})
+	return r
+}
+
+type explainer struct {
+	m *Message
+	r *Report
+
+	principal, resource arn.ARN
+	principalOK         bool
+	resourceOK          bool
+	note                string // a sentence appended to the fix: cross-region, global leg
+}
+
+// identities fills the report's who/what/where from the parsed message.
+func (e *explainer) identities() {
+	m, r := e.m, e.r
+	r.Principal, r.Action, r.Resource = m.Principal, m.Action, m.Resource
+	r.Operation, r.RequestID, r.ModelID = m.Operation, m.RequestID, m.ModelID
+	if a, err := arn.Parse(m.Principal); err == nil {
+		e.principal, e.principalOK = a, true
+	}
+	if a, err := arn.Parse(m.Resource); err == nil {
+		e.resource, e.resourceOK = a, true
+	}
+	if e.resourceOK && e.resource.Service == "bedrock" {
+		r.Region = e.resource.Region
+	}
+	if r.Region == "" {
+		r.Region = m.Region
+	}
+	if m.AssumeRole {
+		if e.principalOK {
+			r.SourceAccount = e.principal.AccountID
+		}
+		if e.resourceOK && e.resource.Service == "iam" && strings.HasPrefix(e.resource.Resource, "role/") {
+			r.RoleARN = m.Resource
+			r.TargetAccount = e.resource.AccountID
+		}
+		return
+	}
+	if e.principalOK {
+		r.TargetAccount = e.principal.AccountID
+		r.RoleARN = roleOfSession(e.principal)
+	}
+}
+
+// roleOfSession returns the role ARN of an assumed-role session ARN
+// (arn:aws:sts::A:assumed-role/R/S → arn:aws:iam::A:role/R). The session ARN
+// carries no role path, so neither does the result.
+func roleOfSession(a arn.ARN) string {
+	if a.Service != "sts" {
+		return ""
+	}
+	rest, ok := strings.CutPrefix(a.Resource, "assumed-role/")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	if name == "" {
+		return ""
+	}
+	return "arn:" + a.Partition + ":iam::" + a.AccountID + ":role/" + name
+}
+
+func (e *explainer) decide() {
+	m, r := e.m, e.r
+	switch m.Kind {
+	case KindIAMDenied:
+		if m.AssumeRole {
+			e.assumeRoleDenied()
+		} else {
+			e.callDenied()
+		}
+	case KindAccessDenied:
+		if m.AssumeRole {
+			e.assumeRoleDenied()
+			return
+		}
+		e.set(LayerUnknown, []Layer{LayerRolePermissions, LayerOrgPolicy, LayerEndpointPolicy, LayerModelAccess},
+			"access denied"+e.by()+", and the text does not say by which policy or gate",
+			"Run the checks (bedrock-doctor check) to find the layer; the text alone does not name it.")
+
+	case KindRootAssumeRole:
+		e.set(LayerCredentials, nil,
+			"the base credentials are an account's root user, and roles may not be assumed by root accounts",
+			"Use the credentials of an IAM user or role in the source account to assume the role, not the root user's access keys.")
+	case KindExpiredToken:
+		e.set(LayerCredentials, nil, "the base credentials' session token has expired"+e.inAssume(),
+			"Refresh the base credentials (aws sso login, a new web identity token, or the role that issued them); static session credentials cannot refresh themselves.")
+	case KindInvalidToken:
+		e.set(LayerCredentials, nil, "the access key id or session token is not recognised"+e.inAssume(),
+			"Check the base credentials: the access key id and session token must belong together and to an active key in this partition (AWS_ACCESS_KEY_ID, AWS_SESSION_TOKEN, the profile); for an opt-in region the region must be enabled for the account that owns them.")
+	case KindSignature:
+		e.set(LayerCredentials, nil, "the request signature does not verify: the secret key does not match the access key id"+e.inAssume(),
+			"Check AWS_SECRET_ACCESS_KEY (or the profile's aws_secret_access_key) for a wrong, truncated or padded value; rotate the key pair if in doubt.")
+	case KindClockSkew:
+		e.set(LayerCredentials, nil, "the request was signed with a clock outside AWS's 5-minute window"+e.inAssume(),
+			"Synchronise the machine's clock (NTP); SigV4 signatures are only valid within minutes of AWS's time.")
+	case KindNoCredentials:
+		e.set(LayerCredentials, nil, "the SDK found no usable base credentials",
+			"Provide base credentials: a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an attached role (instance profile, ECS task role, EKS Pod Identity or IRSA) reachable from this process.")
+	case KindSSOExpired:
+		e.set(LayerCredentials, nil, "the IAM Identity Center (SSO) token has expired or is invalid",
+			"Run aws sso login for the profile the app uses, then retry.")
+	case KindBearerKeyInvalid:
+		e.set(LayerCredentials, nil, "Bedrock rejected the API key (bearer token) sent instead of SigV4 credentials",
+			"Create a new Bedrock API key in the region the client calls and set AWS_BEARER_TOKEN_BEDROCK to it, or unset AWS_BEARER_TOKEN_BEDROCK so the client signs with IAM credentials.")
+
+	case KindRoleChainingDuration:
+		e.set(LayerAssumeRole, nil, "the requested session duration is over the 1-hour limit of role chaining"+e.roleText(),
+			"The base credentials are themselves a role session, which caps DurationSeconds at 3600: set the AssumeRole duration (stscreds AssumeRoleOptions.Duration) to 1 hour or less.")
+	case KindMaxSessionDuration:
+		e.set(LayerAssumeRole, nil, "the requested session duration is over the role's MaxSessionDuration"+e.roleText(),
+			"Lower the AssumeRole duration (stscreds AssumeRoleOptions.Duration; the SDK default is 15 minutes) or raise the role's MaxSessionDuration (up to 12 hours) in the target account.")
+	case KindRegionDisabled:
+		e.set(LayerRegion, nil, "STS is not activated in this region for the account",
+			"Activate the region's STS endpoint (IAM console, Account settings) or point STS at a region where it is active (us-east-1 cannot be deactivated).")
+
+	case KindMarketplace:
+		e.set(LayerModelAccess, nil, "the model's AWS Marketplace subscription could not be completed"+e.forAccount()+e.principalNote(),
+			"Let the principal that invokes the model subscribe once: allow aws-marketplace:ViewSubscriptions and aws-marketplace:Subscribe (only the first use of a Marketplace model in the account needs them), or have an administrator enable the model; AWS asks to retry a few minutes after the fix.")
+		r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{"aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions"}, Resource: "*"})
+	case KindUseCaseForm:
+		e.set(LayerModelAccess, nil, "the Anthropic use-case form has not been submitted for the account",
+			"Submit the Anthropic first-time-use form for the account that owns the role (Bedrock console, or PutUseCaseForModelAccess), once per account or in the organization's management account; AWS says to retry up to 15 minutes later.")
+	case KindModelAccessDenied, KindAccountNotAuthorized, KindModelNotAvailable:
+		e.set(LayerModelAccess, nil, "the model is not enabled for the account"+e.where()+" (Bedrock: "+shortKind(m.Kind)+")",
+			"Enable the model for the account in the region the client calls (Bedrock model catalog or CreateFoundationModelAgreement), or call the region where access was granted; access is per account and region.")
+
+	case KindLegacyModel, KindEndOfLife:
+		e.set(LayerModelID, nil, "the model is retired for this account (the provider marked it "+map[MessageKind]string{KindLegacyModel: "Legacy", KindEndOfLife: "end of life"}[m.Kind]+")",
+			"Switch the model id to an active model; Bedrock's lifecycle page lists the replacement.")
+	case KindOnDemandUnsupported:
+		e.onDemand()
+	case KindModelUnsupported:
+		e.set(LayerModelID, nil, "the model does not support this operation",
+			"Use a model this operation supports (for Converse, a text or chat model).")
+	case KindInvalidModelID, KindModelNotFound:
+		e.set(LayerUnknown, []Layer{LayerModelID, LayerRegion}, "Bedrock does not know the model identifier"+e.where()+": either the id is wrong (model-id) or the model is not offered in that region (region)",
+			"Compare the id with ListFoundationModels and ListInferenceProfiles in the client's region: a typo, a retired id or a missing inference-profile prefix is fixed in the id; a model not offered there needs another region.")
+
+	case KindThrottling, KindQuota, KindServerError, KindValidation:
+		what := m.Code
+		if what == "" {
+			what = string(m.Kind)
+		}
+		e.set(LayerUnknown, nil, "not an access denial: "+what, "Nothing to fix in access: this error is about "+notAccessAbout[m.Kind]+".")
+	default:
+		e.set(LayerUnknown, nil, "nothing recognised in the text", "Pass the full error text (the Go SDK error string, the AWS message or the JSON body).")
+	}
+}
+
+var notAccessAbout = map[MessageKind]string{
+	KindThrottling:  "request or token rate (retry with backoff, or ask for a higher quota)",
+	KindQuota:       "a service quota",
+	KindServerError: "a service-side fault (retry later)",
+	KindValidation:  "the request itself (its body or parameters)",
+}
+
+func shortKind(k MessageKind) string {
+	switch k {
+	case KindAccountNotAuthorized:
+		return "your account is not authorized to invoke this API operation"
+	case KindModelNotAvailable:
+		return "model not available for this account"
+	}
+	return "you don't have access to the model"
+}
+
+func (e *explainer) set(l Layer, cands []Layer, summary, fix string) {
+	e.r.Layer, e.r.Candidates, e.r.Summary, e.r.Fix = l, cands, summary, fix
+}
+
+// forAccount names the target account when the text gives it.
+func (e *explainer) forAccount() string {
+	if e.r.TargetAccount == "" {
+		return ""
+	}
+	return " for account " + e.r.TargetAccount
+}
+
+// principalNote names the principal in parentheses when the text gives one.
+func (e *explainer) principalNote() string {
+	if e.m.Principal == "" {
+		return ""
+	}
+	return " (principal " + e.m.Principal + ")"
+}
+
+// by names the principal when the text gives one: " for <principal>".
+func (e *explainer) by() string {
+	if e.m.Principal == "" {
+		return ""
+	}
+	return " for " + e.m.Principal
+}
+
+func (e *explainer) inAssume() string {
+	if e.m.AssumeRole {
+		return " (while assuming the role)"
+	}
+	return ""
+}
+
+func (e *explainer) roleText() string {
+	if e.r.RoleARN != "" {
+		return " of " + e.r.RoleARN
+	}
+	return ""
+}
+
+func (e *explainer) where() string {
+	switch {
+	case e.r.TargetAccount != "" && e.r.Region != "":
+		return " " + e.r.TargetAccount + " in " + e.r.Region
+	case e.r.TargetAccount != "":
+		return " " + e.r.TargetAccount
+	case e.r.Region != "":
+		return " in " + e.r.Region
+	}
+	return ""
+}
+
+// assumeRoleDenied explains an AccessDenied on sts:AssumeRole (or TagSession,
+// SetSourceIdentity) from the source principal.
+func (e *explainer) assumeRoleDenied() {
+	m, r := e.m, e.r
+	who := valueOr(m.Principal, "the caller")
+	if r.SourceAccount != "" {
+		who += " (account " + r.SourceAccount + ")"
+	}
+	role := valueOr(m.Resource, "the role")
+	if r.TargetAccount != "" {
+		role += " (account " + r.TargetAccount + ")"
+	}
+	action := m.Action
+	if action == "" {
+		action = "sts:AssumeRole"
+	}
+	if e.principalOK && e.principal.Service == "iam" && e.principal.Resource == "root" {
+		e.set(LayerCredentials, nil, "the base credentials are the root user of account "+e.principal.AccountID+", and root cannot assume roles",
+			"Use the credentials of an IAM user or role in the source account to assume the role, not the root user's access keys.")
+		return
+	}
+	if e.resourceOK && e.resource.Service == "iam" && !strings.HasPrefix(e.resource.Resource, "role/") {
+		// STS names the RoleArn it was given: an IAM ARN that is not a role
+		// (a user, a policy) can never be assumed, whatever the policies say.
+		e.set(LayerTrustPolicy, nil, fmt.Sprintf("%s is not a role ARN, so no role by that name can be assumed (%s was denied %s)", m.Resource, who, action),
+			"Pass the ARN of the role to assume (arn:"+e.resource.Partition+":iam::ACCOUNT:role/NAME), not "+m.Resource+".")
+		return
+	}
+	switch m.PolicyType {
+	case PolicySCP, PolicyRCP:
+		e.set(LayerOrgPolicy, nil, e.orgDenies(action+" on "+role, who),
+			"Ask the organization's administrators to exempt this role assumption from the "+policyName(m)+e.policyRef()+".")
+	case PolicyIdentity, PolicyPermissionBoundary, PolicySession:
+		e.set(LayerSourcePolicy, nil, e.denies(who, action+" on "+role), e.sourceFix(action))
+	case PolicyTrust, PolicyResource:
+		e.set(LayerTrustPolicy, nil, fmt.Sprintf("the trust policy of %s does not accept %s for %s", role, who, action),
+			"Add the source principal to the role's trust policy in the target account (with the conditions the app meets: external id, tags, source identity).")
+		if p := e.trustPrincipal(); p != "" {
+			r.FixPolicy = policyJSON(statement{Effect: "Allow", Principal: p, Action: trustActions(action)})
+		}
+	case PolicyVPCEndpoint:
+		e.set(LayerEndpointPolicy, nil, fmt.Sprintf("a VPC endpoint policy denies %s on %s for %s", action, role, who),
+			"Allow the role assumption in the STS VPC endpoint's policy, or call STS outside that endpoint.")
+	default:
+		cands := []Layer{LayerSourcePolicy, LayerTrustPolicy, LayerOrgPolicy}
+		if action == "sts:AssumeRoleWithWebIdentity" || action == "sts:AssumeRoleWithSAML" {
+			// No IAM principal signs these calls: there is no source policy.
+			cands = []Layer{LayerTrustPolicy, LayerOrgPolicy}
+		}
+		fix := "Either the source principal's policies do not allow " + action + " on the role, the role's trust policy does not accept the principal (or a condition such as the external id fails, or the role does not exist), or an SCP/RCP denies it; run the checks to tell which."
+		if len(cands) == 2 {
+			fix = "Either the role's trust policy does not accept the token (its identity provider, audience or subject conditions, or the role does not exist), or an RCP denies it; run the checks to tell which."
+		}
+		e.set(LayerAssumeRole, cands,
+			fmt.Sprintf("%s may not %s %s, and STS does not say which side refused", who, assumeVerb(action), role), fix)
+	}
+}
+
+// assumeVerb renders an STS action as the verb of a sentence.
+func assumeVerb(action string) string {
+	switch action {
+	case "sts:AssumeRoleWithWebIdentity":
+		return "assume (with a web identity token)"
+	case "sts:AssumeRoleWithSAML":
+		return "assume (with SAML)"
+	case "sts:TagSession":
+		return "pass session tags to"
+	case "sts:SetSourceIdentity":
+		return "set a source identity on"
+	}
+	return "assume"
+}
+
+func valueOr(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func trustActions(action string) []string {
+	if action == "sts:AssumeRole" {
+		return []string{action}
+	}
+	return []string{"sts:AssumeRole", action}
+}
+
+// trustPrincipal is the principal a trust policy names for the denied
+// caller: a session's role, else the principal ARN itself.
+func (e *explainer) trustPrincipal() string {
+	if !e.principalOK {
+		return ""
+	}
+	if role := roleOfSession(e.principal); role != "" {
+		return role
+	}
+	return e.m.Principal
+}
+
+func (e *explainer) sourceFix(action string) string {
+	fix := "Allow " + action + " on the role in the source principal's " + policyName(e.m) + "."
+	if e.m.Explicit {
+		return "Remove or narrow the Deny for " + action + " in the source principal's " + policyName(e.m) + e.policyRef() + "."
+	}
+	if e.m.Resource != "" {
+		e.r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{action}, Resource: e.m.Resource})
+	}
+	return fix
+}
+
+// callDenied explains an IAM denial of the Bedrock (or any non-STS) call.
+func (e *explainer) callDenied() {
+	m := e.m
+	who := valueOr(m.Principal, "the caller")
+	if e.r.TargetAccount != "" {
+		who += " (account " + e.r.TargetAccount + ")"
+	}
+	what := m.Action
+	if m.Resource != "" {
+		what += " on " + m.Resource
+	}
+	e.crossRegionNote()
+	switch m.PolicyType {
+	case PolicyIdentity, PolicyPermissionBoundary, PolicySession:
+		e.set(LayerRolePermissions, nil, e.denies(who, what), e.permissionsFix())
+	case PolicySCP, PolicyRCP:
+		fix := "Ask the organization's administrators to change the " + policyName(m) + e.policyRef() + " so it allows " + m.Action + " on this resource"
+		if e.isModelLeg() {
+			fix += " (a region deny must allow every destination region of the inference profile, and \"unspecified\" for global profiles)"
+		}
+		e.set(LayerOrgPolicy, nil, e.orgDenies(what, who), fix+"."+e.noteText())
+	case PolicyVPCEndpoint:
+		e.set(LayerEndpointPolicy, nil, fmt.Sprintf("a VPC endpoint policy denies %s for %s", what, who),
+			"Allow "+m.Action+" on the resource in the Bedrock VPC endpoint's policy (the network owner's change), or call Bedrock outside that endpoint.")
+	default:
+		summary := fmt.Sprintf("%s may not %s, and the text names no policy type", who, what)
+		if m.PolicyType != "" {
+			summary = fmt.Sprintf("%s may not %s (denied by a policy the text names as %q)", who, what, string(m.PolicyType))
+		}
+		e.set(LayerUnknown, []Layer{LayerRolePermissions, LayerOrgPolicy, LayerEndpointPolicy}, summary,
+			"The role's identity policies, an SCP or a VPC endpoint policy may deny "+m.Action+"; run the checks to tell which."+e.noteText())
+	}
+	if m.Via != "" {
+		e.r.Candidates = []Layer{e.r.Layer, layerOfPolicy(m.Via)}
+		e.r.Layer = LayerUnknown
+		e.r.Summary += " (transitively through a " + policyNameOf(m.Via) + ")"
+	}
+}
+
+func layerOfPolicy(t PolicyType) Layer {
+	switch t {
+	case PolicySCP, PolicyRCP:
+		return LayerOrgPolicy
+	case PolicyVPCEndpoint:
+		return LayerEndpointPolicy
+	case PolicyTrust:
+		return LayerTrustPolicy
+	case PolicyIdentity, PolicyPermissionBoundary, PolicySession:
+		return LayerRolePermissions
+	}
+	return LayerUnknown
+}
+
+func (e *explainer) permissionsFix() string {
+	m := e.m
+	where := "the role's identity policy (in the target account)"
+	switch m.PolicyType {
+	case PolicySession:
+		where = "the session policy the app passes when it assumes the role (stscreds AssumeRoleOptions.Policy / PolicyARNs)"
+	case PolicyPermissionBoundary:
+		where = "the role's permissions boundary"
+	}
+	if m.Explicit {
+		return "Remove or narrow the Deny for " + m.Action + " in " + where + e.policyRef() + "." + e.noteText()
+	}
+	if m.Action != "" {
+		res := m.Resource
+		if res == "" {
+			res = "*"
+		}
+		e.r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{m.Action}, Resource: res})
+	}
+	fix := "Allow " + m.Action + " on the resource in " + where + "."
+	if e.note == "" && e.resourceOK && strings.HasPrefix(e.resource.Resource, "foundation-model/") {
+		fix += " If the call goes through an inference profile, allow the profile ARN and the foundation model in every destination region too (arn:" + e.resource.Partition + ":bedrock:*::" + e.resource.Resource + " covers them, including the region-less global ARN)."
+	}
+	return fix + e.noteText()
+}
+
+// isModelLeg reports whether the denied resource is a foundation model in
+// another region than the call, or the region-less global model ARN: the
+// signature of a cross-region inference leg.
+func (e *explainer) isModelLeg() bool {
+	return e.resourceOK && e.resource.Service == "bedrock" && strings.HasPrefix(e.resource.Resource, "foundation-model/") &&
+		(e.resource.Region == "" || (e.m.Region != "" && e.m.Region != e.resource.Region))
+}
+
+func (e *explainer) crossRegionNote() {
+	if !e.isModelLeg() {
+		return
+	}
+	if e.resource.Region == "" {
+		e.note = "The denied resource is the region-less global foundation-model ARN: a global inference profile routed the request, and policies must allow that ARN (aws:RequestedRegion is \"unspecified\" on that leg)."
+		return
+	}
+	e.note = "The denied resource is the foundation model in " + e.resource.Region + " while the call went to " + e.m.Region + ": a cross-region inference destination, which must be allowed too (denials there are intermittent)."
+}
+
+func (e *explainer) noteText() string {
+	if e.note == "" {
+		return ""
+	}
+	return " " + e.note
+}
+
+// orgDenies says an organization policy denies what for who.
+func (e *explainer) orgDenies(what, who string) string {
+	name := policyName(e.m)
+	if e.m.Explicit {
+		return withArticle(name) + " explicitly denies " + what + " for " + who + e.policyRef()
+	}
+	return "no " + name + " allows " + what + " for " + who
+}
+
+func (e *explainer) policyRef() string {
+	if e.m.PolicyARN == "" {
+		return ""
+	}
+	return " (" + e.m.PolicyARN + ")"
+}
+
+func policyName(m *Message) string { return policyNameOf(m.PolicyType) }
+
+// withArticle prefixes a policy name with "a" or "an".
+func withArticle(name string) string {
+	if name != "" && strings.ContainsRune("aeiouAEIOU", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
+}
+
+// denies says who denies what, in the IAM grammar's two forms: "no <type>
+// of <who> allows <what>" (implicit) or "<a type> of <who> explicitly
+// denies <what>".
+func (e *explainer) denies(who, what string) string {
+	name := policyName(e.m)
+	if e.m.Explicit {
+		return withArticle(name) + " of " + who + " explicitly denies " + what + e.policyRef()
+	}
+	return "no " + name + " of " + who + " allows " + what
+}
+
+func policyNameOf(t PolicyType) string {
+	switch t {
+	case PolicyIdentity:
+		return "identity-based policy"
+	case PolicySession:
+		return "session policy"
+	case PolicyPermissionBoundary:
+		return "permissions boundary"
+	case PolicySCP:
+		return "service control policy"
+	case PolicyRCP:
+		return "resource control policy"
+	case PolicyVPCEndpoint:
+		return "VPC endpoint policy"
+	case PolicyTrust:
+		return "role trust policy"
+	case PolicyResource:
+		return "resource-based policy"
+	}
+	return "policy"
+}
+
+func (e *explainer) onDemand() {
+	id := e.m.ModelID
+	summary := "the model has no on-demand throughput in this region and must be called through an inference profile"
+	fix := "Call the model through an inference profile: pass its profile id (the model id prefixed with the geography, e.g. us. in a US region, eu. in Europe, apac. in Asia Pacific, or global.) instead of the bare model id; the role must then allow the profile ARN and the foundation model in every destination region."
+	if id != "" {
+		summary = "model " + id + " has no on-demand throughput and must be called through an inference profile"
+		fix = "Call the model through an inference profile: pass us." + id + " in a US region (eu." + id + " in Europe, apac." + id + " in Asia Pacific, or global." + id + ") instead of " + id + "; the role must then allow the profile ARN and the foundation model in every destination region."
+		if p := bedrockid.ProfilePrefixForRegion(e.r.Region); p != "" {
+			fix = "Call the model through an inference profile: pass " + p + "." + id + " (the profile for " + e.r.Region + "; global." + id + " also works where offered) instead of " + id + "; the role must then allow the profile ARN and the foundation model in every destination region."
+		}
+	}
+	e.set(LayerModelID, nil, summary, fix)
+}
+
+// detail is the message.parse check's evidence: what the text says, quoted,
+// and the fields read from it.
+func (e *explainer) detail() string {
+	m := e.m
+	var b strings.Builder
+	b.WriteString("kind ")
+	b.WriteString(string(m.Kind))
+	if m.Code != "" {
+		b.WriteString(", code ")
+		b.WriteString(m.Code)
+	}
+	if m.StatusCode != 0 {
+		fmt.Fprintf(&b, ", status %d", m.StatusCode)
+	}
+	if m.AssumeRole {
+		b.WriteString(", during sts:AssumeRole")
+	}
+	if m.PolicyType != "" {
+		if m.Explicit {
+			fmt.Fprintf(&b, ", explicit deny in %s", withArticle(policyNameOf(m.PolicyType)))
+		} else {
+			fmt.Fprintf(&b, ", implicit deny (no %s allows)", policyNameOf(m.PolicyType))
+		}
+	} else if m.Kind == KindIAMDenied {
+		b.WriteString(", no reason given")
+	}
+	if m.Text != "" {
+		b.WriteString(": the text says ")
+		b.WriteString(quoteCapped(m.Text, maxQuoted))
+	}
+	return b.String()
+}
+
+// statement is one IAM policy statement. Action and Resource hold one value
+// or several.
+type statement struct {
+	Effect    string
+	Principal string // an AWS principal ARN, for trust statements
+	Action    []string
+	Resource  string
+}
+
+// policyJSON renders a policy document holding st, indented as IAM's
+// console shows it. It is written by hand: encoding/json's reflection and
+// re-indenting cost more than the rest of Explain.
+func policyJSON(st statement) string {
+	var b strings.Builder
+	b.Grow(256)
+	b.WriteString("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": ")
+	b.WriteString(jsonQuote(st.Effect))
+	if st.Principal != "" {
+		b.WriteString(",\n      \"Principal\": {\n        \"AWS\": ")
+		b.WriteString(jsonQuote(st.Principal))
+		b.WriteString("\n      }")
+	}
+	b.WriteString(",\n      \"Action\": ")
+	if len(st.Action) == 1 {
+		b.WriteString(jsonQuote(st.Action[0]))
+	} else {
+		b.WriteString("[")
+		for i, a := range st.Action {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("\n        ")
+			b.WriteString(jsonQuote(a))
+		}
+		b.WriteString("\n      ]")
+	}
+	if st.Resource != "" {
+		b.WriteString(",\n      \"Resource\": ")
+		b.WriteString(jsonQuote(st.Resource))
+	}
+	b.WriteString("\n    }\n  ]\n}")
+	return b.String()
+}
+
+// jsonQuote renders s as a JSON string.
+func jsonQuote(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return `""`
+	}
+	return string(b)
+}

@@ -1,0 +1,1002 @@
+package diagnose
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/bedrockdoctor/bedrockdoctor/internal/bedrockid"
+)
+
+// maxMessageText bounds how much of an error text ParseMessage reads. Real
+// AWS error texts are a few hundred bytes; a pasted CloudTrail record or a
+// log line with a stack trace is a few kilobytes. Capping keeps the reader
+// linear and cheap on hostile input.
+const maxMessageText = 64 << 10
+
+// MessageKind classifies what an AWS error text says.
+type MessageKind string
+
+// The kinds of message ParseMessage recognises. Their string values are
+// stable.
+const (
+	// KindIAMDenied is the IAM grammar "User: P is not authorized to perform:
+	// A [on resource: R] [because no <type> policy allows | with an explicit
+	// deny in a <type> policy[: ARN]]".
+	KindIAMDenied MessageKind = "iam-denied"
+	// KindAccessDenied is an AccessDenied(Exception) whose text says nothing
+	// more (no IAM grammar, no Bedrock phrase).
+	KindAccessDenied MessageKind = "access-denied"
+	// KindMarketplace is Bedrock's "Model access is denied due to ... AWS
+	// Marketplace actions" (both the older sentence and the newer one that
+	// embeds the IAM grammar for aws-marketplace:ViewSubscriptions).
+	KindMarketplace MessageKind = "marketplace"
+	// KindUseCaseForm is the Anthropic first-time-use form not submitted
+	// (ResourceNotFoundException).
+	KindUseCaseForm MessageKind = "use-case-form"
+	// KindModelAccessDenied is "You don't have access to the model with the
+	// specified model ID." or a "Model access is denied" without Marketplace.
+	KindModelAccessDenied MessageKind = "model-access-denied"
+	// KindAccountNotAuthorized is "Your account is not authorized to invoke
+	// this API operation." (the account-level gate).
+	KindAccountNotAuthorized MessageKind = "account-not-authorized"
+	// KindModelNotAvailable is a model "not available for this account".
+	KindModelNotAvailable MessageKind = "model-not-available"
+	// KindLegacyModel is "This Model is marked by provider as Legacy and you
+	// have not been actively using the model ...".
+	KindLegacyModel MessageKind = "legacy-model"
+	// KindEndOfLife is "This model version has reached the end of its life".
+	KindEndOfLife MessageKind = "end-of-life"
+	// KindOnDemandUnsupported is "Invocation of model ID X with on-demand
+	// throughput isn't supported" and "The provided model doesn't support
+	// on-demand throughput.": the call needs an inference profile.
+	KindOnDemandUnsupported MessageKind = "on-demand-unsupported"
+	// KindModelUnsupported is "This action doesn't support the model that
+	// you provided."
+	KindModelUnsupported MessageKind = "model-unsupported"
+	// KindInvalidModelID is "The provided model identifier is invalid.",
+	// which AWS returns both for a typo and for a model not offered in the
+	// region.
+	KindInvalidModelID MessageKind = "invalid-model-id"
+	// KindModelNotFound is "Model not found.".
+	KindModelNotFound MessageKind = "model-not-found"
+	// KindExpiredToken is an expired session token (ExpiredToken,
+	// ExpiredTokenException).
+	KindExpiredToken MessageKind = "expired-token"
+	// KindInvalidToken is an unknown access key or a bad session token
+	// (InvalidClientTokenId, UnrecognizedClientException).
+	KindInvalidToken MessageKind = "invalid-token"
+	// KindSignature is a signature the service could not verify, usually a
+	// wrong secret key (SignatureDoesNotMatch, InvalidSignatureException).
+	KindSignature MessageKind = "signature"
+	// KindClockSkew is a signature outside the service's time window
+	// ("Signature expired", "Signature not yet current", RequestTimeTooSkewed).
+	KindClockSkew MessageKind = "clock-skew"
+	// KindNoCredentials is the SDK finding no usable base credentials
+	// ("failed to retrieve credentials", "no EC2 IMDS role found", "static
+	// credentials are empty", ...).
+	KindNoCredentials MessageKind = "no-credentials"
+	// KindSSOExpired is an expired or invalid IAM Identity Center (SSO) token.
+	KindSSOExpired MessageKind = "sso-token-expired"
+	// KindBearerKeyInvalid is Bedrock rejecting an API key (bearer token).
+	KindBearerKeyInvalid MessageKind = "bearer-key-invalid"
+	// KindRoleChainingDuration is DurationSeconds over the 1-hour limit of
+	// role chaining.
+	KindRoleChainingDuration MessageKind = "role-chaining-duration"
+	// KindMaxSessionDuration is DurationSeconds over the role's
+	// MaxSessionDuration.
+	KindMaxSessionDuration MessageKind = "max-session-duration"
+	// KindRootAssumeRole is the account root user trying to assume a role.
+	KindRootAssumeRole MessageKind = "root-assume-role"
+	// KindRegionDisabled is STS not activated in the region
+	// (RegionDisabledException).
+	KindRegionDisabled MessageKind = "region-disabled"
+	// KindThrottling is a rate or token limit (ThrottlingException, 429).
+	KindThrottling MessageKind = "throttling"
+	// KindQuota is ServiceQuotaExceededException.
+	KindQuota MessageKind = "service-quota"
+	// KindServerError is a service-side failure (5xx, model not ready,
+	// model timeout, model error).
+	KindServerError MessageKind = "server-error"
+	// KindValidation is any other ValidationException: a bad request body.
+	KindValidation MessageKind = "validation"
+	// KindUnrecognized is a text ParseMessage could not classify.
+	KindUnrecognized MessageKind = "unrecognized"
+)
+
+// IsAccessDenial reports whether the kind is about access (credentials, role
+// assumption, permissions, model access, region, model id) rather than
+// throttling, quotas, service faults, a bad request or an unreadable text.
+func (k MessageKind) IsAccessDenial() bool {
+	switch k {
+	case KindThrottling, KindQuota, KindServerError, KindValidation, KindUnrecognized, "":
+		return false
+	}
+	return true
+}
+
+// PolicyType is the kind of policy an IAM denial names.
+type PolicyType string
+
+// The policy types of the IAM grammar's reason suffix.
+const (
+	PolicyIdentity           PolicyType = "identity-based"
+	PolicySession            PolicyType = "session"
+	PolicyPermissionBoundary PolicyType = "permissions-boundary"
+	PolicySCP                PolicyType = "service-control"
+	PolicyRCP                PolicyType = "resource-control"
+	PolicyResource           PolicyType = "resource-based"
+	PolicyVPCEndpoint        PolicyType = "vpc-endpoint"
+	PolicyTrust              PolicyType = "role-trust"
+	PolicyOther              PolicyType = "other"
+)
+
+// Message is what an AWS error text says, parsed. Every field is optional:
+// a field is set only when the text says it. Strings are copied from the
+// text with control characters removed.
+type Message struct {
+	// Service and Operation name the call the text is about: the outermost
+	// one in a Go SDK string ("operation error Bedrock Runtime: Converse"),
+	// the one boto3 names ("when calling the Converse operation"), a Java
+	// "(Service: ...)" suffix or a CloudTrail eventName.
+	Service, Operation string
+	// AssumeRole reports that the failure happened in an STS AssumeRole call,
+	// either called directly or nested inside the Bedrock call's credential
+	// retrieval ("get identity: get credentials: ... operation error STS:
+	// AssumeRole").
+	AssumeRole bool
+	// StatusCode is the HTTP status the text gives, or 0.
+	StatusCode int
+	// RequestID is the AWS request id the text gives (for a nested failure,
+	// the inner call's).
+	RequestID string
+	// Code is the AWS error code: AccessDeniedException, AccessDenied,
+	// ValidationException, ExpiredToken, ...
+	Code string
+	// Text is the AWS message proper, without the SDK's wrapping.
+	Text string
+	// Principal, Action and Resource are the IAM grammar's fields.
+	Principal, Action, Resource string
+	// PolicyType is the policy the reason suffix names; Explicit is true for
+	// "with an explicit deny", false for "because no ... allows".
+	PolicyType PolicyType
+	Explicit   bool
+	// PolicyARN is the ARN of the denying policy, when AWS names it.
+	PolicyARN string
+	// Via is the policy type of a "transitively through a <type>" suffix.
+	Via PolicyType
+	// Region is the region of the call as the text shows it apart from the
+	// resource ARN (an endpoint host, a CloudTrail awsRegion).
+	Region string
+	// ModelID is the model the text names ("Invocation of model ID X", or
+	// the id in a foundation-model or inference-profile resource ARN).
+	ModelID string
+	// Kind classifies the message.
+	Kind MessageKind
+}
+
+// ParseMessage reads an AWS error text: a Go SDK v2 error string (also the
+// nested credential-retrieval form), a boto3/botocore or AWS CLI line, a raw
+// AWS message, a JSON error body, an XML STS error body, a CloudTrail record,
+// or a JS/Java SDK rendering. It never fails: what it cannot read stays
+// empty and Kind is KindUnrecognized.
+func ParseMessage(text string) Message {
+	if len(text) > maxMessageText {
+		text = text[:maxMessageText]
+	}
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	text = squashSpace(text)
+	p := parser{s: text, lower: asciiLower(text)}
+	p.envelope()
+	p.iam()
+	p.classify()
+	p.model()
+	m := p.m
+	for _, f := range []*string{&m.Service, &m.Operation, &m.RequestID, &m.Code, &m.Text,
+		&m.Principal, &m.Action, &m.Resource, &m.PolicyARN, &m.Region, &m.ModelID} {
+		*f = cleanField(*f)
+	}
+	return m
+}
+
+type parser struct {
+	s, lower string
+	m        Message
+}
+
+// squashSpace turns every run of ASCII white space into one space: pasted
+// texts wrap lines anywhere ("is not \nauthorized to perform"), and the
+// phrases and the IAM grammar are matched on single spaces.
+func squashSpace(s string) string {
+	needs := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f' || (c == ' ' && i+1 < len(s) && isSpace(s[i+1])) {
+			needs = true
+			break
+		}
+	}
+	if !needs {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		if isSpace(s[i]) {
+			space = true
+			continue
+		}
+		if space && len(b) > 0 {
+			b = append(b, ' ')
+		}
+		space = false
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'
+}
+
+// asciiLower lower-cases ASCII letters only, so indexes into the result are
+// indexes into the original (strings.ToLower may change byte lengths).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// envelope finds the operation, status, request id, code and message text in
+// the wrappers the SDKs and tools put around an AWS message.
+func (p *parser) envelope() {
+	s, lower := p.s, p.lower
+
+	// Go SDK v2: "operation error <Service>: <Op>, ..." possibly nested.
+	if i := strings.Index(s, "operation error "); i >= 0 {
+		p.m.Service, p.m.Operation = goOperation(s[i+len("operation error "):])
+		if j := lastIndex(s, "operation error "); j > i {
+			svc, op := goOperation(s[j+len("operation error "):])
+			if svc == "STS" && strings.HasPrefix(op, "AssumeRole") {
+				p.m.AssumeRole = true
+			}
+		}
+		if p.m.Service == "STS" && strings.HasPrefix(p.m.Operation, "AssumeRole") {
+			p.m.AssumeRole = true
+		}
+	}
+	// boto3 / botocore / AWS CLI: "An error occurred (Code) when calling the Op operation[ (reached max retries: N)]: text".
+	if i := strings.Index(s, "An error occurred ("); i >= 0 {
+		rest := s[i+len("An error occurred ("):]
+		if j := strings.IndexByte(rest, ')'); j > 0 {
+			p.setCode(rest[:j])
+			rest = rest[j+1:]
+		}
+		if k := strings.Index(rest, "when calling the "); k >= 0 {
+			rest = rest[k+len("when calling the "):]
+			if e := strings.Index(rest, " operation"); e > 0 {
+				if p.m.Operation == "" {
+					p.m.Operation = rest[:e]
+				}
+				rest = rest[e+len(" operation"):]
+				if strings.HasPrefix(rest, " (") {
+					if k := strings.IndexByte(rest, ')'); k > 0 {
+						rest = rest[k+1:]
+					}
+				}
+			}
+		}
+		if c := strings.Index(rest, ": "); c >= 0 && p.m.Text == "" {
+			p.m.Text = rest[c+2:]
+		}
+		if strings.HasPrefix(p.m.Operation, "AssumeRole") {
+			p.m.AssumeRole = true
+		}
+	}
+	// Java v1/v2: "... (Service: X; Status Code: 403; Error Code: Y; Request ID: Z)".
+	if i := strings.Index(s, "(Service: "); i >= 0 {
+		tail := s[i+len("(Service: "):]
+		svc := tail[:fieldEnd(tail, ",;)")]
+		if p.m.Service == "" {
+			p.m.Service = svc
+		}
+		if svc == "AWSSecurityTokenService" || svc == "Sts" || svc == "STS" {
+			if strings.Contains(s, "sts:AssumeRole") || strings.Contains(s, "AssumeRole") {
+				p.m.AssumeRole = true
+			}
+		}
+		if p.m.Text == "" {
+			p.m.Text = strings.TrimSpace(s[:i])
+		}
+	}
+	// PHP: Error executing "AssumeRole" on "https://sts....".
+	if i := strings.Index(s, "Error executing \""); i >= 0 {
+		rest := s[i+len("Error executing \""):]
+		if j := strings.IndexByte(rest, '"'); j > 0 && p.m.Operation == "" {
+			p.m.Operation = rest[:j]
+			if strings.HasPrefix(p.m.Operation, "AssumeRole") {
+				p.m.AssumeRole = true
+			}
+		}
+	}
+
+	// Status code.
+	for _, k := range []string{"statuscode: ", "status code: ", "\"httpstatuscode\":", "\"statuscode\":", "status code: http_status_"} {
+		if i := lastIndex(lower, k); i >= 0 {
+			if n := leadingInt(s[i+len(k):]); n >= 100 && n <= 599 {
+				p.m.StatusCode = n
+				break
+			}
+		}
+	}
+	if p.m.StatusCode == 0 {
+		for _, k := range []string{"api error: ", "error: ", "resulted in a `", "status: "} {
+			if i := strings.Index(lower, k); i >= 0 {
+				if n := leadingInt(s[i+len(k):]); n >= 400 && n <= 599 {
+					p.m.StatusCode = n
+					break
+				}
+			}
+		}
+	}
+
+	// Request id: the last one is the failing (innermost) call's.
+	for _, k := range []string{"requestid: ", "request id: ", "<requestid>", "\"requestid\":", "\"aws_request_id\":", "x-amzn-requestid: ", "request_id="} {
+		if id := lastValue(s, lower, k); id != "" {
+			p.m.RequestID = id
+			break
+		}
+	}
+
+	// Go SDK v2: "RequestID: <id>, [api error ]<Code>: <text>".
+	if i := lastIndex(s, "RequestID: "); i >= 0 && strings.Contains(s, "https response error") {
+		rest := s[i+len("RequestID: "):]
+		if j := strings.IndexByte(rest, ','); j >= 0 {
+			rest = strings.TrimLeft(rest[j+1:], " ")
+			rest = strings.TrimPrefix(rest, "api error ")
+			if c, t, ok := codeAndText(rest); ok {
+				p.setCode(c)
+				p.m.Text = t
+			}
+		}
+	}
+
+	// XML error body (STS/IAM awsQuery).
+	if v, ok := between(s, "<Code>", "</Code>"); ok {
+		p.setCode(xmlUnescape(v))
+	}
+	if v, ok := between(s, "<Message>", "</Message>"); ok && p.m.Text == "" {
+		p.m.Text = xmlUnescape(v)
+	}
+
+	// JSON bodies, CloudTrail records, JS SDK dumps.
+	if strings.ContainsRune(s, '"') {
+		for _, k := range []string{"errorCode", "__type", "code", "Code", "name"} {
+			v, ok := jsonString(s, k)
+			v = sanitizeCode(v)
+			// "name" is a JS SDK error's class name, but also any object's
+			// name: only an exception class counts.
+			if ok && looksLikeCode(v) && (k != "name" || strings.HasSuffix(v, "Exception")) {
+				p.setCode(v)
+				break
+			}
+		}
+		if p.m.Text == "" {
+			for _, k := range []string{"errorMessage", "message", "Message"} {
+				if v, ok := jsonString(s, k); ok && v != "" {
+					p.m.Text = v
+					break
+				}
+			}
+		}
+		if v, ok := jsonString(s, "eventName"); ok && p.m.Operation == "" {
+			p.m.Operation = v
+			if strings.HasPrefix(v, "AssumeRole") {
+				p.m.AssumeRole = true
+			}
+		}
+		if v, ok := jsonString(s, "awsRegion"); ok {
+			p.m.Region = v
+		}
+		if v, ok := jsonString(s, "eventSource"); ok && p.m.Service == "" {
+			p.m.Service = strings.TrimSuffix(v, ".amazonaws.com")
+		}
+		if p.m.RequestID == "" {
+			for _, k := range []string{"requestID", "requestId", "RequestId"} {
+				if v, ok := jsonString(s, k); ok {
+					p.m.RequestID = v
+					break
+				}
+			}
+		}
+	}
+
+	// Endpoint host: bedrock-runtime.<region>.amazonaws.com, sts.<region>.amazonaws.com.
+	if p.m.Region == "" {
+		for _, k := range []string{"bedrock-runtime.", "bedrock.", "sts."} {
+			if i := strings.Index(lower, k); i >= 0 {
+				rest := lower[i+len(k):]
+				if j := strings.Index(rest, ".amazonaws.com"); j > 0 && isRegion(rest[:j]) {
+					p.m.Region = rest[:j]
+					break
+				}
+			}
+		}
+	}
+
+	// "Code: text" at the start (Go SDK v1, JS SDK, raw logs), and a known
+	// code anywhere as the last resort.
+	if p.m.Code == "" {
+		if c, t, ok := codeAndText(strings.TrimSpace(s)); ok && looksLikeCode(c) {
+			p.setCode(c)
+			if p.m.Text == "" {
+				p.m.Text = t
+			}
+		}
+	}
+	if p.m.Code == "" {
+		for _, c := range knownCodes {
+			if i := indexWord(s, c); i >= 0 {
+				p.m.Code = c
+				break
+			}
+		}
+	}
+	if p.m.Text == "" {
+		p.m.Text = strings.TrimSpace(s)
+	}
+}
+
+// lastValue returns the value after the last occurrence of key (searched in
+// lower) that has a usable one: SDK dumps print placeholders such as
+// "requestID: nil" next to the real header.
+func lastValue(s, lower, key string) string {
+	end := len(lower)
+	for {
+		i := lastIndex(lower[:end], key)
+		if i < 0 {
+			return ""
+		}
+		v := strings.TrimLeft(s[i+len(key):], " \"")
+		v = v[:fieldEnd(v, ",;:)<\"' \t\r\n}")]
+		switch strings.ToLower(v) {
+		case "", "nil", "null", "none", "undefined":
+		default:
+			return v
+		}
+		end = i
+	}
+}
+
+// lastIndex is strings.LastIndex done with forward searches: the patterns
+// here occur once or twice in a text, and strings.Index is vectorised where
+// strings.LastIndex scans byte by byte.
+func lastIndex(s, sub string) int {
+	last := -1
+	for off := 0; off <= len(s); {
+		i := strings.Index(s[off:], sub)
+		if i < 0 {
+			break
+		}
+		last = off + i
+		off = last + 1
+	}
+	return last
+}
+
+// knownCodes are the AWS error codes the reader looks for anywhere in a text
+// that has no recognisable envelope; longer names first so that
+// AccessDeniedException wins over AccessDenied.
+var knownCodes = []string{
+	"AccessDeniedException", "UnrecognizedClientException", "InvalidClientTokenId",
+	"ExpiredTokenException", "ExpiredToken", "InvalidSignatureException", "SignatureDoesNotMatch",
+	"RequestTimeTooSkewed", "RegionDisabledException", "ResourceNotFoundException",
+	"ValidationException", "ValidationError", "ThrottlingException", "ServiceQuotaExceededException",
+	"ServiceUnavailableException", "InternalServerException", "ModelNotReadyException",
+	"ModelTimeoutException", "ModelErrorException", "UnauthorizedException", "AccessDenied",
+}
+
+func (p *parser) setCode(c string) {
+	if c = sanitizeCode(c); looksLikeCode(c) && p.m.Code == "" {
+		p.m.Code = c
+	}
+}
+
+// sanitizeCode reduces a wire error type to its code as smithy does: the
+// text before the first ':' ("AccessDeniedException:http://internal...."),
+// then the text after the last '#' ("com.amazon.coral.service#...").
+func sanitizeCode(c string) string {
+	c = strings.TrimSpace(c)
+	if i := strings.IndexByte(c, ':'); i >= 0 {
+		c = c[:i]
+	}
+	if i := strings.LastIndexByte(c, '#'); i >= 0 {
+		c = c[i+1:]
+	}
+	return c
+}
+
+// goOperation reads "<Service>: <Op>," after "operation error ".
+func goOperation(s string) (service, op string) {
+	i := strings.Index(s, ": ")
+	if i <= 0 || i > 64 {
+		return "", ""
+	}
+	service = s[:i]
+	rest := s[i+2:]
+	return service, rest[:fieldEnd(rest, ", \t\r\n")]
+}
+
+// codeAndText splits "Code: text" when Code is one identifier.
+func codeAndText(s string) (code, text string, ok bool) {
+	i := strings.Index(s, ": ")
+	if i <= 0 || i > 80 {
+		return "", "", false
+	}
+	c := s[:i]
+	if j := strings.IndexByte(c, ' '); j >= 0 {
+		// "AccessDenied (client)" in the PHP SDK.
+		if !strings.HasPrefix(c[j:], " (") {
+			return "", "", false
+		}
+		c = c[:j]
+	}
+	if !looksLikeCode(c) {
+		return "", "", false
+	}
+	return c, s[i+2:], true
+}
+
+// looksLikeCode reports whether s can be an AWS error code: one identifier
+// starting with an upper-case letter.
+func looksLikeCode(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	if strings.ToUpper(s) == s {
+		return false // ERROR, WARN: log levels, not AWS codes
+	}
+	switch s {
+	case "User", "Error", "Model", "Access", "Forbidden", "Details", "Traceback", "Exception", "Warning", "Caused", "Description":
+		return false
+	}
+	return true
+}
+
+// fieldEnd returns the index of the first byte of s in stops, or len(s).
+func fieldEnd(s, stops string) int {
+	if i := strings.IndexAny(s, stops); i >= 0 {
+		return i
+	}
+	return len(s)
+}
+
+func leadingInt(s string) int {
+	n, i := 0, 0
+	for ; i < len(s) && i < 4 && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	if i == 0 {
+		return 0
+	}
+	return n
+}
+
+func between(s, open, close string) (string, bool) {
+	i := strings.Index(s, open)
+	if i < 0 {
+		return "", false
+	}
+	rest := s[i+len(open):]
+	j := strings.Index(rest, close)
+	if j < 0 {
+		return "", false
+	}
+	return rest[:j], true
+}
+
+var xmlEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&")
+
+func xmlUnescape(s string) string {
+	if !strings.ContainsRune(s, '&') {
+		return s
+	}
+	return xmlEntities.Replace(s)
+}
+
+// jsonString finds "key": "value" anywhere in s (a JSON body, or JSON
+// embedded in a log line) and returns the decoded value.
+func jsonString(s, key string) (string, bool) {
+	pat := `"` + key + `"`
+	for off := 0; off < len(s); {
+		i := strings.Index(s[off:], pat)
+		if i < 0 {
+			return "", false
+		}
+		rest := strings.TrimLeft(s[off+i+len(pat):], " \t\r\n")
+		off += i + len(pat)
+		if !strings.HasPrefix(rest, ":") {
+			continue
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\r\n")
+		if !strings.HasPrefix(rest, `"`) {
+			continue
+		}
+		end := jsonStringEnd(rest)
+		if end < 0 {
+			return "", false
+		}
+		raw := rest[:end+1]
+		if !strings.ContainsRune(raw[1:end], '\\') {
+			return raw[1:end], true
+		}
+		var v string
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			return raw[1:end], true
+		}
+		return v, true
+	}
+	return "", false
+}
+
+// jsonStringEnd returns the index of the closing quote of the JSON string
+// that s starts with, or -1.
+func jsonStringEnd(s string) int {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return -1
+}
+
+// indexWord finds w in s with no identifier byte on either side.
+func indexWord(s, w string) int {
+	for off := 0; off < len(s); {
+		i := strings.Index(s[off:], w)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		before := i == 0 || !isIdentByte(s[i-1])
+		after := i+len(w) == len(s) || !isIdentByte(s[i+len(w)])
+		if before && after {
+			return i
+		}
+		off = i + 1
+	}
+	return -1
+}
+
+func isIdentByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// isRegion reports whether s has the shape of a region name (us-east-1,
+// us-gov-west-1, cn-north-1).
+func isRegion(s string) bool {
+	if len(s) < 6 || len(s) > 20 || strings.Count(s, "-") < 2 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return s[len(s)-1] >= '0' && s[len(s)-1] <= '9'
+}
+
+// iamStops end an ARN or action token copied from a text: whitespace and the
+// quoting and bracketing characters of the envelopes around it. '<' ends a
+// token only as the start of an XML end tag, and '{' '}' not at all, so that
+// a reporter's "<account>" or "{account}" placeholder stays in the ARN.
+const iamStops = " \t\r\n\"'\\)],;`"
+
+// token returns the leading token of s up to iamStops, a control character
+// or an XML end tag.
+func token(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f || strings.IndexByte(iamStops, c) >= 0 || (c == '<' && i+1 < len(s) && s[i+1] == '/') {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// iam reads the IAM grammar (AWS.md §3.8).
+func (p *parser) iam() {
+	s, lower := p.s, p.lower
+	i := strings.Index(lower, "not authorized to perform")
+	if i < 0 {
+		return
+	}
+	if j := lastIndex(s[:i], "User: "); j >= 0 {
+		v := s[j+len("User: "):]
+		p.m.Principal = token(v)
+	}
+	rest := s[i+len("not authorized to perform"):]
+	rest = strings.TrimLeft(rest, ": ")
+	action := trimSentenceDot(token(rest))
+	if !strings.Contains(action, ":") {
+		// "not authorized to perform the required AWS Marketplace actions":
+		// prose, not the IAM grammar.
+		p.m.Principal = ""
+		return
+	}
+	p.m.Kind = KindIAMDenied
+	p.m.Action = action
+	rest = rest[len(action):]
+	if k := strings.Index(rest, " on resource: "); k >= 0 && k < 4 {
+		v := rest[k+len(" on resource: "):]
+		p.m.Resource = trimSentenceDot(token(v))
+		rest = v[len(p.m.Resource):]
+	}
+	// The reason belongs to this sentence only: stop at the envelope's end.
+	if e := strings.IndexAny(rest, "\"\n}"); e >= 0 {
+		rest = rest[:e]
+	}
+	rl := asciiLower(rest)
+	if k := strings.Index(rl, "because no "); k >= 0 {
+		phrase := rl[k+len("because no "):]
+		if e := strings.Index(phrase, " allows"); e >= 0 {
+			phrase = phrase[:e]
+		}
+		p.m.PolicyType = policyType(phrase)
+	} else if k := strings.Index(rl, "explicit deny in "); k >= 0 {
+		p.m.Explicit = true
+		after := rest[k+len("explicit deny in "):]
+		phrase := asciiLower(after)
+		end := len(phrase)
+		for _, stop := range []string{":", " transitively", ".", ","} {
+			if e := strings.Index(phrase, stop); e >= 0 && e < end {
+				end = e
+			}
+		}
+		p.m.PolicyType = policyType(phrase[:end])
+		if a := strings.Index(after, ": arn:"); a >= 0 && a == end {
+			v := after[a+2:]
+			p.m.PolicyARN = trimSentenceDot(token(v))
+		}
+	}
+	if k := strings.Index(rl, "transitively through "); k >= 0 {
+		p.m.Via = policyType(rl[k+len("transitively through "):])
+	}
+	if strings.HasPrefix(p.m.Action, "sts:AssumeRole") || p.m.Action == "sts:TagSession" || p.m.Action == "sts:SetSourceIdentity" {
+		p.m.AssumeRole = true
+	}
+}
+
+// trimSentenceDot drops the full stop that ends a sentence from the last
+// token (an ARN never ends in '.', but the sentence around it may).
+func trimSentenceDot(s string) string {
+	return strings.TrimRight(s, ".")
+}
+
+func policyType(phrase string) PolicyType {
+	switch {
+	case strings.Contains(phrase, "identity-based"), strings.Contains(phrase, "identity based"):
+		return PolicyIdentity
+	case strings.Contains(phrase, "permissions boundary"), strings.Contains(phrase, "permission boundary"):
+		return PolicyPermissionBoundary
+	case strings.Contains(phrase, "session"):
+		return PolicySession
+	case strings.Contains(phrase, "service control"):
+		return PolicySCP
+	case strings.Contains(phrase, "resource control"):
+		return PolicyRCP
+	case strings.Contains(phrase, "vpc endpoint"):
+		return PolicyVPCEndpoint
+	case strings.Contains(phrase, "trust"):
+		return PolicyTrust
+	case strings.Contains(phrase, "resource-based"), strings.Contains(phrase, "resource based"):
+		return PolicyResource
+	}
+	return PolicyOther
+}
+
+// phrase tables: lower-case fragments of real AWS texts (sources in
+// testdata/messages) and the kind each one proves.
+var phraseKinds = []struct {
+	phrase string
+	kind   MessageKind
+}{
+	{"roles may not be assumed by root accounts", KindRootAssumeRole},
+	{"session limit for roles assumed by role chaining", KindRoleChainingDuration},
+	{"durationseconds exceeds the maxsessionduration", KindMaxSessionDuration},
+	{"sts is not activated in this region", KindRegionDisabled},
+	{"model use case details have not been submitted", KindUseCaseForm},
+	{"marked by provider as legacy", KindLegacyModel},
+	{"reached the end of its life", KindEndOfLife},
+	{"with on-demand throughput isn’t supported", KindOnDemandUnsupported},
+	{"with on-demand throughput isn't supported", KindOnDemandUnsupported},
+	{"with on-demand throughput is not supported", KindOnDemandUnsupported},
+	{"support on-demand throughput", KindOnDemandUnsupported},
+	{"action doesn't support the model", KindModelUnsupported},
+	{"action doesn’t support the model", KindModelUnsupported},
+	{"provided model identifier is invalid", KindInvalidModelID},
+	{"model identifier is invalid", KindInvalidModelID},
+	{"don't have access to the model", KindModelAccessDenied},
+	{"don’t have access to the model", KindModelAccessDenied},
+	{"do not have access to the model", KindModelAccessDenied},
+	{"your account is not authorized to invoke this api operation", KindAccountNotAuthorized},
+	{"not available for this account", KindModelNotAvailable},
+	{"please make sure your api key is valid", KindBearerKeyInvalid},
+	{"invalid api key", KindBearerKeyInvalid},
+	{"model not found", KindModelNotFound},
+}
+
+// classify sets Kind from the phrases and codes; IAM grammar found by iam()
+// stays the kind unless a more specific Bedrock or STS phrase says more.
+func (p *parser) classify() {
+	lower := p.lower
+	if strings.Contains(lower, "model access is denied") {
+		if strings.Contains(lower, "marketplace") {
+			p.m.Kind = KindMarketplace
+		} else {
+			p.m.Kind = KindModelAccessDenied
+		}
+		return
+	}
+	if p.m.Kind == KindIAMDenied {
+		// The IAM grammar is the whole message; none of Bedrock's or STS's
+		// own sentences comes with it (Marketplace's, handled above, is the
+		// one that embeds it).
+		return
+	}
+	for _, pk := range phraseKinds {
+		if strings.Contains(lower, pk.phrase) {
+			p.m.Kind = pk.kind
+			if pk.kind == KindRootAssumeRole || pk.kind == KindRoleChainingDuration || pk.kind == KindMaxSessionDuration {
+				p.m.AssumeRole = true
+			}
+			return
+		}
+	}
+	code := p.m.Code
+	switch {
+	case strings.Contains(lower, "signature expired"), strings.Contains(lower, "signature not yet current"),
+		code == "RequestTimeTooSkewed", strings.Contains(lower, "clock skew"):
+		p.m.Kind = KindClockSkew
+	case code == "RegionDisabledException":
+		p.m.Kind = KindRegionDisabled
+	case strings.Contains(lower, "token has expired and refresh failed"),
+		strings.Contains(lower, "sso session"), strings.Contains(lower, "cached sso token"),
+		strings.Contains(lower, "sso token"):
+		p.m.Kind = KindSSOExpired
+	case code == "ExpiredToken", code == "ExpiredTokenException",
+		strings.Contains(lower, "security token included in the request is expired"),
+		strings.Contains(lower, "provided token has expired"):
+		p.m.Kind = KindExpiredToken
+	case code == "UnrecognizedClientException", code == "InvalidClientTokenId",
+		strings.Contains(lower, "security token included in the request is invalid"),
+		strings.Contains(lower, "token is malformed or otherwise invalid"):
+		p.m.Kind = KindInvalidToken
+	case code == "SignatureDoesNotMatch", code == "InvalidSignatureException", code == "IncompleteSignature",
+		strings.Contains(lower, "signature we calculated does not match"):
+		p.m.Kind = KindSignature
+	case strings.Contains(lower, "failed to retrieve credentials"), strings.Contains(lower, "no ec2 imds role found"),
+		strings.Contains(lower, "static credentials are empty"), strings.Contains(lower, "could not load credentials"),
+		strings.Contains(lower, "unable to locate credentials"), strings.Contains(lower, "nocredentialproviders"),
+		strings.Contains(lower, "no valid credential sources"), strings.Contains(lower, "credentials_provider_imds"),
+		strings.Contains(lower, "failed to refresh cached credentials"):
+		p.m.Kind = KindNoCredentials
+	case code == "ThrottlingException", code == "Throttling", code == "TooManyRequestsException",
+		strings.Contains(lower, "too many tokens"), strings.Contains(lower, "too many requests"),
+		strings.Contains(lower, "rate exceeded"), p.m.StatusCode == 429:
+		p.m.Kind = KindThrottling
+	case code == "ServiceQuotaExceededException":
+		p.m.Kind = KindQuota
+	case code == "InternalServerException", code == "ServiceUnavailableException", code == "ModelNotReadyException",
+		code == "ModelTimeoutException", code == "ModelErrorException", code == "InternalFailure",
+		p.m.StatusCode >= 500:
+		p.m.Kind = KindServerError
+	case code == "ValidationException", code == "ValidationError":
+		p.m.Kind = KindValidation
+	case code == "AccessDeniedException", code == "AccessDenied", code == "UnauthorizedException", p.m.StatusCode == 403:
+		p.m.Kind = KindAccessDenied
+	default:
+		p.m.Kind = KindUnrecognized
+	}
+}
+
+// model finds the model id the text names.
+func (p *parser) model() {
+	if i := strings.Index(p.s, "model ID "); i >= 0 {
+		v := p.s[i+len("model ID "):]
+		if id := trimSentenceDot(token(v)); id != "" && id != "is" {
+			p.m.ModelID = id
+			return
+		}
+	}
+	if p.m.Resource != "" {
+		p.m.ModelID = modelFromARN(p.m.Resource)
+	}
+}
+
+// modelFromARN returns the model or inference profile id of a Bedrock
+// resource ARN; for other Bedrock model resources (application profiles,
+// provisioned and custom models) the ARN itself, which is what a caller
+// passes as modelId. bedrockid checks the ARN strictly; texts with a
+// reporter's redactions ("arn:aws:bedrock:us-east-1:<account>:...") fail
+// that check and are read leniently here.
+func modelFromARN(s string) string {
+	if id, err := bedrockid.Parse(s); err == nil {
+		switch id.Kind {
+		case bedrockid.KindFoundationModel, bedrockid.KindInferenceProfile:
+			return id.ResourceID
+		}
+		return s
+	}
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "bedrock" {
+		return ""
+	}
+	typ, id, ok := strings.Cut(a.Resource, "/")
+	if !ok || id == "" {
+		return ""
+	}
+	switch typ {
+	case "foundation-model", "inference-profile":
+		return id
+	case "application-inference-profile", "provisioned-model", "custom-model", "custom-model-deployment",
+		"imported-model", "prompt-router", "default-prompt-router":
+		return s
+	}
+	return ""
+}
+
+// cleanField removes control characters and surrounding space from a value
+// copied out of untrusted text.
+func cleanField(s string) string {
+	s = strings.TrimSpace(s)
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			r = ' '
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// quoteCapped quotes s for a Detail line, capped at n bytes. s comes from
+// ParseMessage, so it holds no control character to escape.
+func quoteCapped(s string, n int) string {
+	if len(s) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return `"` + s[:cut] + `…"`
+	}
+	return `"` + s + `"`
+}
