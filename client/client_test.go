@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -382,4 +383,38 @@ func hasCheck(r *diagnose.Report, name string) bool {
 		}
 	}
 	return false
+}
+
+func TestFailingAssumeRoleIsNotAStorm(t *testing.T) {
+	srv := newWireServer(t)
+	srv.sts = assumeRoleOnly(stsError(http.StatusForbidden, "AccessDenied", "User: arn:aws:iam::111111111111:user/app is not authorized to perform: sts:AssumeRole on resource: "+roleARN))
+	c := client.NewFromConfig(testConfig(srv), client.WithRole(roleARN), client.WithoutDiagnosis())
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for range 20 {
+		wg.Go(func() {
+			for range 10 {
+				errs <- invoke(context.Background(), c)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		var apiErr smithy.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDenied" {
+			t.Fatalf("a call did not get the AssumeRole denial: %v", err)
+		}
+	}
+	n := 0
+	for _, r := range srv.log() {
+		if r.Action == "AssumeRole" {
+			n++
+		}
+	}
+	// 200 calls within the first backoff window: one AssumeRole (two if the
+	// window closed on a slow machine), not 200.
+	if n < 1 || n > 3 {
+		t.Errorf("200 denied calls made %d AssumeRole calls", n)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,7 +28,26 @@ type roleProvider struct {
 	requested time.Duration
 	logger    *slog.Logger
 	useClamp  atomic.Bool
+
+	// A failing AssumeRole is not retried on every call: the SDK's
+	// credentials cache merges concurrent refreshes but keeps no failure,
+	// so a service at full traffic would send STS one AssumeRole per
+	// call. After a failure, calls within the backoff window get the same
+	// error; the window doubles up to maxFailureBackoff and resets on
+	// success.
+	mu      sync.Mutex
+	lastErr error
+	retryAt time.Time
+	backoff time.Duration
+	now     func() time.Time
 }
+
+// Failure backoff bounds: a denied role is retried at most once a second at
+// first, and at least every 30 s (a fixed policy propagates within that).
+const (
+	minFailureBackoff = time.Second
+	maxFailureBackoff = 30 * time.Second
+)
 
 var (
 	_ aws.CredentialsProvider      = (*roleProvider)(nil)
@@ -50,6 +70,7 @@ func newRoleProvider(client stscreds.AssumeRoleAPIClient, roleARN string, optFns
 		full:      stscreds.NewAssumeRoleProvider(client, roleARN, base...),
 		requested: probe.Duration,
 		logger:    logger,
+		now:       time.Now,
 	}
 	if probe.Duration > chainLimit {
 		clamped := append(base[:len(base):len(base)], func(o *stscreds.AssumeRoleOptions) { o.Duration = chainLimit })
@@ -60,6 +81,29 @@ func newRoleProvider(client stscreds.AssumeRoleAPIClient, roleARN string, optFns
 
 // Retrieve implements aws.CredentialsProvider.
 func (p *roleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	p.mu.Lock()
+	if p.lastErr != nil && p.now().Before(p.retryAt) {
+		err := p.lastErr
+		p.mu.Unlock()
+		return aws.Credentials{Source: stscreds.ProviderName}, err
+	}
+	p.mu.Unlock()
+	creds, err := p.retrieve(ctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case err == nil:
+		p.lastErr, p.backoff = nil, 0
+	case ctx.Err() != nil:
+		// The caller gave up: not a verdict on the role.
+	default:
+		p.backoff = min(max(2*p.backoff, minFailureBackoff), maxFailureBackoff)
+		p.lastErr, p.retryAt = err, p.now().Add(p.backoff)
+	}
+	return creds, err
+}
+
+func (p *roleProvider) retrieve(ctx context.Context) (aws.Credentials, error) {
 	if p.useClamp.Load() {
 		return p.clamped.Retrieve(ctx)
 	}
