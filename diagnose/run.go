@@ -137,28 +137,47 @@ func (in *inquiry) add(c Check) {
 	in.mu.Unlock()
 }
 
-// collect runs the checks: two waves of concurrent calls, each bounded by
-// ctx (the budget). The first wave needs only the base credentials (and the
-// role's, which the middleware already has); the second needs the first's
-// identities and the model's expansion.
+// collect runs the checks as two concurrent chains, each call bounded by ctx
+// (the budget). The source chain asks who the base credentials are, then
+// (only when the role could not be assumed) which side refuses. The target
+// chain assumes the role (free when the client's credentials are cached),
+// resolves the model and its availability, then simulates the role's
+// permissions on every ARN of the expansion. With cached role credentials
+// the verdict takes two round trips of wall time.
 func (in *inquiry) collect(ctx context.Context) {
+	assumed := make(chan struct{})
+	source := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { in.checkSourceIdentity(ctx) })
-	if in.t.RoleARN != "" {
-		wg.Go(func() { in.checkAssumeRole(ctx) })
-	}
-	wg.Wait()
-
-	wg.Go(func() { in.checkSourcePolicy(ctx) })
-	wg.Go(func() { in.checkTrustPolicy(ctx) })
-	if in.targetCreds() != nil {
-		wg.Go(func() { in.checkModel(ctx) })
-		wg.Go(func() { in.checkAvailability(ctx) })
-	}
-	wg.Wait()
-	if in.targetCreds() != nil {
+	wg.Go(func() {
+		defer close(source)
+		in.checkSourceIdentity(ctx)
+	})
+	wg.Go(func() {
+		<-source
+		<-assumed
+		var side sync.WaitGroup
+		side.Go(func() { in.checkSourcePolicy(ctx) })
+		side.Go(func() { in.checkTrustPolicy(ctx) })
+		side.Wait()
+	})
+	wg.Go(func() {
+		if in.t.RoleARN != "" {
+			in.checkAssumeRole(ctx)
+		}
+		close(assumed)
+		if in.targetCreds() == nil {
+			return
+		}
+		var model sync.WaitGroup
+		model.Go(func() { in.checkModel(ctx) })
+		model.Go(func() { in.checkAvailability(ctx) })
+		model.Wait()
+		if in.t.RoleARN == "" {
+			<-source // the policy source is the base principal itself
+		}
 		in.checkRolePermissions(ctx)
-	}
+	})
+	wg.Wait()
 }
 
 // targetCreds are the credentials that act in the target account: the
