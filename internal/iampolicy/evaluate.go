@@ -1,6 +1,9 @@
 package iampolicy
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // verdict is one policy type's evaluation.
 type verdict struct {
@@ -260,4 +263,18 @@ func isTrustAction(action, resource string) bool {
 		}
 	}
 	return false
+}
+
+// String returns the decision in the words of AWS's evaluation logic
+// documentation: "allow", "explicit deny", "implicit deny".
+func (d Decision) String() string {
+	switch d {
+	case Allow:
+		return "allow"
+	case ExplicitDeny:
+		return "explicit deny"
+	case ImplicitDeny:
+		return "implicit deny"
+	}
+	return "Decision(" + strconv.Itoa(int(d)) + ")"
 }
