@@ -392,6 +392,9 @@ func (c *call) simulate(p iampolicy.Principal, set iampolicy.PolicySet, sourceTy
 				rctx[k] = v
 			}
 			res := iampolicy.Evaluate(iampolicy.Request{Principal: p, Action: action, Resource: r, Context: rctx}, set)
+			if len(set.Resource) == 0 {
+				res = identitySide(res)
+			}
 			switch {
 			case res.Decision == iampolicy.ExplicitDeny:
 				agg = iampolicy.ExplicitDeny
@@ -533,4 +536,27 @@ func (w *World) userByARN(arn string) *User {
 		return nil
 	}
 	return u
+}
+
+// identitySide is the simulator's view of a request on a role: "Simulation
+// of resource-based policies isn't supported for IAM roles" (SDK doc of
+// SimulatePrincipalPolicy.ResourcePolicy, AWS.md §3.9), so a trust policy
+// that was not supplied does not decide; the caller's own policies do: every
+// caller-side type present must allow.
+func identitySide(res iampolicy.Result) iampolicy.Result {
+	if res.Decision == iampolicy.ExplicitDeny {
+		return res
+	}
+	res.Decision, res.Blocked = iampolicy.Allow, nil
+	for _, tr := range res.Types {
+		switch tr.Type {
+		case iampolicy.TypeTrust, iampolicy.TypeResource:
+			continue
+		}
+		if tr.Decision != iampolicy.Allow {
+			res.Decision = iampolicy.ImplicitDeny
+			res.Blocked = append(res.Blocked, tr.Type)
+		}
+	}
+	return res
 }
