@@ -193,6 +193,9 @@ func (e *explainer) decide() {
 		e.set(LayerModelAccess, nil, "the model is not enabled for the account"+e.where()+" (Bedrock: "+shortKind(m.Kind)+")",
 			"Enable the model for the account in the region the client calls (Bedrock model catalog or CreateFoundationModelAgreement), or call the region where access was granted; access is per account and region.")
 
+	case KindOperationNotAllowed:
+		e.set(LayerUnknown, []Layer{LayerModelAccess}, "Bedrock refused the operation for the account without saying why (\"Operation not allowed\")",
+			"Check that the account may use Bedrock and this model in the region (model access, account-level restrictions); run the checks for the model's availability.")
 	case KindLegacyModel, KindEndOfLife:
 		e.set(LayerModelID, nil, "the model is retired for this account (the provider marked it "+map[MessageKind]string{KindLegacyModel: "Legacy", KindEndOfLife: "end of life"}[m.Kind]+")",
 			"Switch the model id to an active model; Bedrock's lifecycle page lists the replacement.")
@@ -422,9 +425,9 @@ func (e *explainer) callDenied() {
 		e.set(LayerEndpointPolicy, nil, fmt.Sprintf("a VPC endpoint policy denies %s for %s", what, who),
 			"Allow "+m.Action+" on the resource in the Bedrock VPC endpoint's policy (the network owner's change), or call Bedrock outside that endpoint.")
 	default:
-		summary := fmt.Sprintf("%s may not %s, and the text names no policy type", who, what)
+		summary := fmt.Sprintf("%s may not call %s, and the text names no policy type", who, what)
 		if m.PolicyType != "" {
-			summary = fmt.Sprintf("%s may not %s (denied by a policy the text names as %q)", who, what, string(m.PolicyType))
+			summary = fmt.Sprintf("%s may not call %s (denied by a policy the text names as %q)", who, what, string(m.PolicyType))
 		}
 		e.set(LayerUnknown, []Layer{LayerRolePermissions, LayerOrgPolicy, LayerEndpointPolicy}, summary,
 			"The role's identity policies, an SCP or a VPC endpoint policy may deny "+m.Action+"; run the checks to tell which."+e.noteText())
@@ -470,8 +473,14 @@ func (e *explainer) permissionsFix() string {
 		e.r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{m.Action}, Resource: res})
 	}
 	fix := "Allow " + m.Action + " on the resource in " + where + "."
-	if e.note == "" && e.resourceOK && strings.HasPrefix(e.resource.Resource, "foundation-model/") {
+	switch {
+	case e.note != "" || !e.resourceOK:
+	case strings.HasPrefix(e.resource.Resource, "foundation-model/"):
 		fix += " If the call goes through an inference profile, allow the profile ARN and the foundation model in every destination region too (arn:" + e.resource.Partition + ":bedrock:*::" + e.resource.Resource + " covers them, including the region-less global ARN)."
+	case strings.HasPrefix(e.resource.Resource, "inference-profile/"):
+		if id, err := bedrockid.Parse(m.Resource); err == nil && id.BaseModelID != "" {
+			fix += " The profile also needs its foundation model allowed in every destination region (" + bedrockid.FoundationModelARN(e.resource.Partition, "*", id.BaseModelID) + ", and for a global profile the region-less " + bedrockid.FoundationModelARN(e.resource.Partition, "", id.BaseModelID) + ")."
+		}
 	}
 	return fix + e.noteText()
 }

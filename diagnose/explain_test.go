@@ -236,7 +236,7 @@ func TestExplainFields(t *testing.T) {
 			text: "User: arn:aws:sts::222222222222:assumed-role/BedrockInvoke/s is not authorized to perform: bedrock:InvokeModelWithResponseStream on resource: arn:aws:bedrock:us-west-2:222222222222:inference-profile/us.anthropic.claude-sonnet-4-6 because no session policy allows the bedrock:InvokeModelWithResponseStream action",
 			want: Report{
 				Layer: LayerRolePermissions, Region: "us-west-2", ModelID: "us.anthropic.claude-sonnet-4-6",
-				Fix: "Allow bedrock:InvokeModelWithResponseStream on the resource in the session policy the app passes when it assumes the role (stscreds AssumeRoleOptions.Policy / PolicyARNs).",
+				Fix: "Allow bedrock:InvokeModelWithResponseStream on the resource in the session policy the app passes when it assumes the role (stscreds AssumeRoleOptions.Policy / PolicyARNs). The profile also needs its foundation model allowed in every destination region (arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-6, and for a global profile the region-less arn:aws:bedrock:::foundation-model/anthropic.claude-sonnet-4-6).",
 			},
 			policy: `"Action": "bedrock:InvokeModelWithResponseStream"`,
 		},
@@ -288,6 +288,12 @@ func TestExplainFields(t *testing.T) {
 			name:   "on-demand names the profile id",
 			text:   "ValidationException: Invocation of model ID anthropic.claude-sonnet-4-20250514-v1:0 with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model.",
 			want:   Report{Layer: LayerModelID, ModelID: "anthropic.claude-sonnet-4-20250514-v1:0"},
+			policy: "-",
+		},
+		{
+			name:   "on-demand with the call's region picks the geography",
+			text:   "operation error Bedrock Runtime: Converse, https response error StatusCode: 400, RequestID: r-4, ValidationException: Invocation of model ID anthropic.claude-sonnet-4-6 with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model. (POST https://bedrock-runtime.eu-central-1.amazonaws.com/model/anthropic.claude-sonnet-4-6/converse)",
+			want:   Report{Layer: LayerModelID, Region: "eu-central-1", Fix: "Call the model through an inference profile: pass eu.anthropic.claude-sonnet-4-6 (the profile for eu-central-1; global.anthropic.claude-sonnet-4-6 also works where offered) instead of anthropic.claude-sonnet-4-6; the role must then allow the profile ARN and the foundation model in every destination region."},
 			policy: "-",
 		},
 		{

@@ -44,6 +44,9 @@ const (
 	KindAccountNotAuthorized MessageKind = "account-not-authorized"
 	// KindModelNotAvailable is a model "not available for this account".
 	KindModelNotAvailable MessageKind = "model-not-available"
+	// KindOperationNotAllowed is Bedrock's bare "Operation not allowed"
+	// (a ValidationException seen when the account may not use Bedrock).
+	KindOperationNotAllowed MessageKind = "operation-not-allowed"
 	// KindLegacyModel is "This Model is marked by provider as Legacy and you
 	// have not been actively using the model ...".
 	KindLegacyModel MessageKind = "legacy-model"
@@ -210,12 +213,14 @@ type parser struct {
 
 // squashSpace turns every run of ASCII white space into one space: pasted
 // texts wrap lines anywhere ("is not \nauthorized to perform"), and the
-// phrases and the IAM grammar are matched on single spaces.
+// phrases and the IAM grammar are matched on single spaces. Box-drawing
+// characters (U+2500–U+257F), which terminal UIs draw around a message,
+// count as space too.
 func squashSpace(s string) string {
 	needs := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f' || (c == ' ' && i+1 < len(s) && isSpace(s[i+1])) {
+		if c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f' || (c == ' ' && i+1 < len(s) && isSpace(s[i+1])) || boxAt(s, i) {
 			needs = true
 			break
 		}
@@ -230,6 +235,11 @@ func squashSpace(s string) string {
 			space = true
 			continue
 		}
+		if boxAt(s, i) {
+			space = true
+			i += 2
+			continue
+		}
 		if space && len(b) > 0 {
 			b = append(b, ' ')
 		}
@@ -237,6 +247,12 @@ func squashSpace(s string) string {
 		b = append(b, s[i])
 	}
 	return string(b)
+}
+
+// boxAt reports whether a box-drawing character (UTF-8 E2 94 xx or E2 95 xx)
+// starts at s[i].
+func boxAt(s string, i int) bool {
+	return s[i] == 0xE2 && i+2 < len(s) && (s[i+1] == 0x94 || s[i+1] == 0x95)
 }
 
 func isSpace(c byte) bool {
@@ -839,6 +855,7 @@ var phraseKinds = []struct {
 	{"do not have access to the model", KindModelAccessDenied},
 	{"your account is not authorized to invoke this api operation", KindAccountNotAuthorized},
 	{"not available for this account", KindModelNotAvailable},
+	{"operation not allowed", KindOperationNotAllowed},
 	{"please make sure your api key is valid", KindBearerKeyInvalid},
 	{"invalid api key", KindBearerKeyInvalid},
 	{"model not found", KindModelNotFound},
