@@ -127,9 +127,9 @@ type AppProfile struct {
 
 // Guardrail is a Bedrock guardrail.
 type Guardrail struct {
-	ID      string
-	Name    string
-	Version string
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
 	created time.Time
 }
 

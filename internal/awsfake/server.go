@@ -193,6 +193,14 @@ func (s *Server) route(profileID, source string, dests []string) string {
 	if r != nil {
 		return r(profileID, source, dests)
 	}
+	s.World.mu.Lock()
+	fixed := s.World.routes[profileID]
+	s.World.mu.Unlock()
+	for _, d := range dests {
+		if d == fixed {
+			return d
+		}
+	}
 	for _, d := range dests {
 		if d == source {
 			return d

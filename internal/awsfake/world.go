@@ -26,7 +26,7 @@ type World struct {
 	endpoints map[string]*Endpoint
 	models    map[string]*FoundationModel
 	profiles  map[string]*SystemProfile
-	seq       int
+	routes    map[string]string
 }
 
 // NewWorld returns an empty world in the aws partition.
@@ -40,7 +40,16 @@ func NewWorld() *World {
 		endpoints: map[string]*Endpoint{},
 		models:    map[string]*FoundationModel{},
 		profiles:  map[string]*SystemProfile{},
+		routes:    map[string]string{},
 	}
+}
+
+// Route fixes the destination region of a cross-Region inference profile
+// for every request (a server's SetRouter takes precedence).
+func (w *World) Route(profileID, region string) {
+	w.mu.Lock()
+	w.routes[profileID] = region
+	w.mu.Unlock()
 }
 
 // Credentials are access keys the fake issued.

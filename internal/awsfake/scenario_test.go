@@ -1,0 +1,92 @@
+package awsfake
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+)
+
+// TestScenarios loads each shipped scenario and plays its target: the
+// outcomes below are the author's, checked against the file's own expect.
+func TestScenarios(t *testing.T) {
+	tests := []struct {
+		file     string
+		calls    int    // the call whose outcome is checked
+		code     string // "" = success
+		contains string
+	}{
+		{"healthy-cross-account.json", 3, "", ""},
+		{"trust-wrong-account.json", 1, "AccessDenied", "is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/BedrockInvoker"},
+		{"scp-region-deny.json", 1, "AccessDeniedException", "on resource: arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0 with an explicit deny in a service control policy: arn:aws:organizations::999999999999:policy/o-abcd1234/service_control_policy/p-regions"},
+		{"marketplace-subscription.json", 2, "AccessDeniedException", "Model access is denied due to IAM user or service role is not authorized to perform the required AWS Marketplace actions"},
+		{"use-case-missing.json", 1, "ResourceNotFoundException", "Model use case details have not been submitted for this account."},
+	}
+	fsys := os.DirFS("testdata/scenarios")
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
+			sc, err := LoadScenario(fsys, tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := tt.code; want != sc.Expect["code"] {
+				t.Errorf("file expects code %q, test expects %q", sc.Expect["code"], want)
+			}
+			creds, ok := sc.Credentials(sc.Target.Principal)
+			if !ok {
+				t.Fatalf("no key for %s", sc.Target.Principal)
+			}
+			srv := NewServer(sc.World)
+			defer srv.Close()
+			base := srv.Config(sc.Target.Region, creds)
+			cfg := base.Copy()
+			cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), sc.Target.RoleARN))
+			var callErr error
+			for i := 0; i < tt.calls; i++ {
+				_, callErr = converse(cfg, sc.Target.ModelID)
+				if i < tt.calls-1 && callErr != nil {
+					t.Fatalf("call %d: %v", i+1, callErr)
+				}
+			}
+			if tt.code == "" {
+				if callErr != nil {
+					t.Fatal(callErr)
+				}
+				return
+			}
+			var ae smithy.APIError
+			if !errors.As(callErr, &ae) || ae.ErrorCode() != tt.code || !strings.Contains(ae.ErrorMessage(), tt.contains) {
+				t.Errorf("got %v, want %s containing %q", callErr, tt.code, tt.contains)
+			}
+		})
+	}
+}
+
+func TestParseScenarioErrors(t *testing.T) {
+	tests := map[string]string{
+		"not json":        `{`,
+		"unknown field":   `{"nmae":"x"}`,
+		"bad policy":      `{"accounts":[{"id":"111111111111","users":[{"name":"u","inline":{"p":{"Statement":"nope"}}}]}]}`,
+		"bad account id":  `{"accounts":[{"id":"42"}]}`,
+		"bad access":      `{"accounts":[{"id":"111111111111","bedrock":[{"region":"us-east-1","access":{"m.x":"sometimes"}}]}]}`,
+		"missing trust":   `{"accounts":[{"id":"111111111111","roles":[{"name":"r"}]}]}`,
+		"model no region": `{"models":[{"id":"a.b"}]}`,
+		"endpoint user":   `{"endpoints":[{"id":"vpce-1","service":"bedrock-runtime","policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]},"users":["1/x"]}]}`,
+	}
+	for name, doc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := ParseScenario([]byte(doc)); !errors.Is(err, ErrScenario) {
+				t.Errorf("got %v, want ErrScenario", err)
+			}
+		})
+	}
+	if _, err := LoadScenario(os.DirFS("testdata/scenarios"), "missing.json"); err == nil {
+		t.Error("missing file loaded")
+	}
+}
