@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -37,9 +38,8 @@ var (
 	// resourcePatterns are the Resource/NotResource values of identity-like
 	// policies. Resource ARNs are matched case-sensitively by AWS and
 	// case-insensitively by the oracle, so no pattern here differs from a
-	// request ARN only by case; the oracle also fails to resolve a policy
-	// variable in an ARN segment before the resource part
-	// (known_differences.json), so variables appear only in the last one.
+	// request ARN only by case. A variable before the fifth colon is not
+	// substituted (reference_policies_variables.html#policy-vars-resourceelement).
 	resourcePatterns = []string{
 		"*",
 		"arn:aws:bedrock:*::foundation-model/*",
@@ -54,6 +54,7 @@ var (
 		"arn:aws:bedrock:us-east-1:" + acctA + ":*",
 		"arn:aws:bedrock:*:*:application-inference-profile/*",
 		"arn:aws:bedrock:*:" + acctA + ":guardrail/*",
+		"arn:aws:bedrock:${aws:RequestedRegion}::foundation-model/*",
 		"arn:aws:iam::*:role/Target",
 		"arn:aws:iam::" + acctB + ":role/*",
 		"arn:aws:s3:::bucket-a/*",
@@ -339,6 +340,14 @@ func (g *gen) resources(req Request, st map[string]any, allowNot bool) {
 	key := "Resource"
 	if allowNot && g.chance(0.12) {
 		key = "NotResource"
+		// A NotResource entry whose variable does not resolve is a known
+		// difference (known_differences.json); keep only resolvable ones.
+		v = slices.DeleteFunc(v, func(p string) bool {
+			return strings.Contains(p, "${aws:username}") || strings.Contains(p, "${aws:PrincipalTag/")
+		})
+		if len(v) == 0 {
+			v = append(v, "arn:aws:s3:::*")
+		}
 	}
 	st[key] = oneOrList(g, v)
 }
