@@ -214,7 +214,8 @@ func (s *Statement) applies(e *env, principal bool) (bool, grant) {
 	if m == (s.NotAction != nil) {
 		return false, grantNone
 	}
-	if len(s.resources) > 0 {
+	switch {
+	case s.Resource != nil:
 		m = false
 		for i := range s.resources {
 			if s.resources[i].match(req.Resource, e) {
@@ -222,8 +223,20 @@ func (s *Statement) applies(e *env, principal bool) (bool, grant) {
 				break
 			}
 		}
-		if m == (s.NotResource != nil) {
+		if !m {
 			return false, grantNone
+		}
+	case s.NotResource != nil:
+		for i := range s.resources {
+			r := &s.resources[i]
+			// A variable without a value makes the statement invalid
+			// (reference_policies_variables.html: "any attempt to match it
+			// fails and causes the statement to be invalid"). For Resource
+			// that is a non-match; for NotResource it must not turn into
+			// "matches everything else".
+			if !r.resolvable(e) || r.match(req.Resource, e) {
+				return false, grantNone
+			}
 		}
 	}
 	g := grantRole
