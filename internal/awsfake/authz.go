@@ -245,7 +245,13 @@ func (c *call) authorize(action, resource, resourceAccount string, ctx map[strin
 		ctx["aws:RequestedRegion"] = []string{c.region}
 	}
 	if c.vpce != "" {
-		ctx["aws:SourceVpce"] = []string{c.vpce}
+		w := c.s.World
+		w.mu.Lock()
+		e := w.endpoints[c.vpce]
+		w.mu.Unlock()
+		if e != nil && e.Service == c.service {
+			ctx["aws:SourceVpce"] = []string{c.vpce}
+		}
 	}
 	if c.cred != nil && c.cred.session != nil && c.cred.session.MFAPresent {
 		ctx["aws:MultiFactorAuthPresent"] = []string{"true"}

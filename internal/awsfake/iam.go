@@ -77,12 +77,14 @@ func (c *call) role() (*Role, error) {
 		return nil, err
 	}
 	c.s.World.mu.Lock()
+	defer c.s.World.mu.Unlock()
 	r := a.roles[name]
-	c.s.World.mu.Unlock()
 	if r == nil {
 		return nil, noSuchEntity("The role with name " + name + " cannot be found.")
 	}
-	return r, nil
+	snap := *r
+	snap.principalBase = r.snapshot()
+	return &snap, nil
 }
 
 func (c *call) user() (*User, error) {
@@ -100,12 +102,12 @@ func (c *call) user() (*User, error) {
 		return nil, err
 	}
 	c.s.World.mu.Lock()
+	defer c.s.World.mu.Unlock()
 	u := a.users[name]
-	c.s.World.mu.Unlock()
 	if u == nil {
 		return nil, noSuchEntity("The user with name " + name + " cannot be found.")
 	}
-	return u, nil
+	return &User{u.snapshot()}, nil
 }
 
 func tagsXML(tags map[string]string) string {

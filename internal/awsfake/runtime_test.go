@@ -151,23 +151,23 @@ func TestDenialLayers(t *testing.T) {
 			return f.cfg(Credentials{AccessKeyID: "AKIAGONE000000000000", SecretAccessKey: "x"})
 		}, model: haiku, code: "UnrecognizedClientException", msg: "The security token included in the request is invalid.", status: 403},
 		{layer: "source-policy", name: "app may not assume the role", setup: func(f *fixture) aws.Config {
-			delete(f.app.inline, "assume")
+			f.app.RemoveInline("assume")
 			return roleSession(f)
 		}, model: haiku, code: "AccessDenied", msg: "User: " + appARN + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN, status: 403},
 		{layer: "trust-policy", name: "trust names another account", setup: func(f *fixture) aws.Config {
-			f.role.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"sts:AssumeRole"}]}`
+			f.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"sts:AssumeRole"}]}`)
 			return roleSession(f)
 		}, model: haiku, code: "AccessDenied", msg: "User: " + appARN + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN, status: 403},
 		{layer: "wrong-principal", name: "base credentials call Bedrock", setup: func(f *fixture) aws.Config { return f.cfg(f.appKey) },
 			model: haiku, code: "AccessDeniedException",
 			msg: "User: " + appARN + " is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1::foundation-model/" + haiku + " because no identity-based policy allows the bedrock:InvokeModel action", status: 403},
 		{layer: "role-permissions", name: "no grant on the profile", setup: func(f *fixture) aws.Config {
-			f.role.inline["invoke"] = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"arn:aws:bedrock:*::foundation-model/*"}]}`
+			f.role.Inline("invoke", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"arn:aws:bedrock:*::foundation-model/*"}]}`)
 			return roleSession(f)
 		}, model: usSonnet, code: "AccessDeniedException",
 			msg: "User: " + sess + " is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:222222222222:inference-profile/" + usSonnet + " because no identity-based policy allows the bedrock:InvokeModel action", status: 403},
 		{layer: "role-permissions", name: "destination-region model not granted", setup: func(f *fixture) aws.Config {
-			f.role.inline["invoke"] = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":["arn:aws:bedrock:us-east-1:222222222222:inference-profile/*","arn:aws:bedrock:us-east-1::foundation-model/*"]}]}`
+			f.role.Inline("invoke", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":["arn:aws:bedrock:us-east-1:222222222222:inference-profile/*","arn:aws:bedrock:us-east-1::foundation-model/*"]}]}`)
 			f.s.SetRouter(func(string, string, []string) string { return "us-west-2" })
 			return roleSession(f)
 		}, model: usSonnet, code: "AccessDeniedException",
@@ -297,7 +297,7 @@ func TestStreamDeniedBeforeStream(t *testing.T) {
 // the Bedrock call's error chain (AWS.md §1.4).
 func TestAssumeRoleNestedInBedrockError(t *testing.T) {
 	f := newFixture(t)
-	delete(f.app.inline, "assume")
+	f.app.RemoveInline("assume")
 	_, err := converse(f.roleCfg(), haiku)
 	if err == nil || !strings.Contains(err.Error(), "operation error Bedrock Runtime: Converse, get identity: get credentials: failed to refresh cached credentials, operation error STS: AssumeRole, https response error StatusCode: 403") {
 		t.Fatalf("got %v", err)

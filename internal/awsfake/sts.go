@@ -113,7 +113,11 @@ func stsAssumeRole(c *call) error {
 		c.entry.Decision = "deny"
 		return denied
 	}
-	trust, err := parsePolicy("trust:"+role.ARN(), iampolicy.TypeTrust, role.Trust)
+	w := c.s.World
+	w.mu.Lock()
+	trustDoc, maxSession := role.Trust, role.MaxSessionDuration
+	w.mu.Unlock()
+	trust, err := parsePolicy("trust:"+role.ARN(), iampolicy.TypeTrust, trustDoc)
 	if err != nil {
 		return err
 	}
@@ -154,7 +158,7 @@ func stsAssumeRole(c *call) error {
 	if chained && duration > time.Hour {
 		return validationError(msgDurationChaining)
 	}
-	if duration > role.MaxSessionDuration {
+	if duration > maxSession {
 		return validationError(msgDurationMax)
 	}
 	sess := &Session{Role: role, Name: name, SourceIdent: srcIdent, Tags: tags, Policy: sessPolicy, PolicyARNs: policyARNs,

@@ -115,26 +115,26 @@ func TestAssumeRoleDenied(t *testing.T) {
 		{name: "role path differs", in: sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::222222222222:role/team/BedrockInvoker")},
 			code: "AccessDenied", msg: denied + "arn:aws:iam::222222222222:role/team/BedrockInvoker", status: 403},
 		{name: "trust names another account", setup: func(f *fixture) Credentials {
-			f.role.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"sts:AssumeRole"}]}`
+			f.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"sts:AssumeRole"}]}`)
 			return f.appKey
 		}, code: "AccessDenied", msg: denied + roleARN, status: 403},
 		{name: "source has no identity allow", setup: func(f *fixture) Credentials {
 			return f.src.User("bare").AccessKey()
 		}, code: "AccessDenied", msg: "User: arn:aws:iam::111111111111:user/bare is not authorized to perform: sts:AssumeRole on resource: " + roleARN, status: 403},
 		{name: "external id missing", setup: func(f *fixture) Credentials {
-			f.role.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"ext-123"}}}]}`
+			f.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"ext-123"}}}]}`)
 			return f.appKey
 		}, code: "AccessDenied", msg: denied + roleARN, status: 403},
 		{name: "external id wrong", setup: func(f *fixture) Credentials {
-			f.role.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"ext-123"}}}]}`
+			f.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"ext-123"}}}]}`)
 			return f.appKey
 		}, in: sts.AssumeRoleInput{ExternalId: aws.String("ext-999")}, code: "AccessDenied", msg: denied + roleARN, status: 403},
 		{name: "mfa required", setup: func(f *fixture) Credentials {
-			f.role.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`
+			f.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`)
 			return f.appKey
 		}, code: "AccessDenied", msg: denied + roleARN, status: 403},
 		{name: "session tags without sts:TagSession", setup: func(f *fixture) Credentials {
-			f.role.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}`
+			f.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}`)
 			return f.appKey
 		}, in: sts.AssumeRoleInput{Tags: []ststypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}},
 			code: "AccessDenied", msg: "User: arn:aws:iam::111111111111:user/app is not authorized to perform: sts:TagSession on resource: " + roleARN, status: 403},
@@ -145,7 +145,7 @@ func TestAssumeRoleDenied(t *testing.T) {
 			return f.appKey
 		}, code: "AccessDenied", msg: denied + roleARN, status: 403},
 		{name: "rcp of the role's org denies outsiders", setup: func(f *fixture) Credentials {
-			f.role.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"333333333333"},"Action":"sts:AssumeRole"}]}`
+			f.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"333333333333"},"Action":"sts:AssumeRole"}]}`)
 			f.org.RCP("p-perimeter", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-abcd1234"}}}]}`)
 			return f.w.Account("333333333333").User("partner").Inline("a", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`).AccessKey()
 		}, code: "AccessDenied", msg: "User: arn:aws:iam::333333333333:user/partner is not authorized to perform: sts:AssumeRole on resource: " + roleARN, status: 403},
@@ -155,7 +155,7 @@ func TestAssumeRoleDenied(t *testing.T) {
 			code: "ValidationError", msg: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.", status: 400},
 		{name: "role chaining over one hour", setup: func(f *fixture) Credentials {
 			f.role.MaxSession(4 * time.Hour)
-			f.role.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["111111111111","arn:aws:iam::222222222222:role/Hop"]},"Action":"sts:AssumeRole"}]}`
+			f.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["111111111111","arn:aws:iam::222222222222:role/Hop"]},"Action":"sts:AssumeRole"}]}`)
 			hop := f.tgt.Role("Hop", `{}`).Inline("a", allowAssume)
 			return f.w.Assume(hop, "hop", time.Hour)
 		}, in: sts.AssumeRoleInput{DurationSeconds: aws.Int32(7200)},
@@ -185,8 +185,8 @@ func TestAssumeRoleDenied(t *testing.T) {
 
 func TestAssumeRoleConditionsMet(t *testing.T) {
 	f := newFixture(t)
-	f.role.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],
-	 "Condition":{"StringEquals":{"sts:ExternalId":"ext-123"},"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`
+	f.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],
+	 "Condition":{"StringEquals":{"sts:ExternalId":"ext-123"},"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`)
 	_, err := sts.NewFromConfig(f.cfg(f.appKey)).AssumeRole(context.Background(), &sts.AssumeRoleInput{
 		RoleArn: aws.String(roleARN), RoleSessionName: aws.String("sess"), ExternalId: aws.String("ext-123"),
 		SerialNumber: aws.String("arn:aws:iam::111111111111:mfa/app"), TokenCode: aws.String("123456"), SourceIdentity: aws.String("alice"),
@@ -197,7 +197,7 @@ func TestAssumeRoleConditionsMet(t *testing.T) {
 	// Same account: a trust naming the role's user directly suffices.
 	g := newFixture(t)
 	local := g.tgt.User("local")
-	g.role.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:user/local"},"Action":"sts:AssumeRole"}]}`
+	g.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:user/local"},"Action":"sts:AssumeRole"}]}`)
 	if _, err := sts.NewFromConfig(g.cfg(local.AccessKey())).AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("sess")}); err != nil {
 		t.Errorf("same-account direct trust: %v", err)
 	}

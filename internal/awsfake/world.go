@@ -11,9 +11,10 @@ import (
 )
 
 // World is the state of the fake AWS: accounts, organizations, principals,
-// credentials and Bedrock. Build it with the methods below before the server
-// starts serving; the server mutates it only to issue sessions and record
-// Marketplace subscriptions. A World is safe for concurrent use.
+// credentials and Bedrock. Build it with the methods below, before or while
+// a server serves it (they take the world's lock; assigning exported fields
+// directly is for setup before serving). The server mutates it only to issue
+// sessions and record Marketplace subscriptions.
 type World struct {
 	mu sync.Mutex
 	// Partition is the partition every ARN is built in ("aws" by default).
@@ -27,6 +28,14 @@ type World struct {
 	models    map[string]*FoundationModel
 	profiles  map[string]*SystemProfile
 	routes    map[string]string
+}
+
+// locked runs f under the world's lock: the builder methods may be called
+// while a server serves the world.
+func (w *World) locked(f func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f()
 }
 
 // NewWorld returns an empty world in the aws partition.
@@ -156,12 +165,14 @@ func (o *Organization) OU(id, name string) *OU { return o.Root.OU(id, name) }
 // OU adds a child organizational unit.
 func (u *OU) OU(id, name string) *OU {
 	c := &OU{ID: id, Name: name, Parent: u, org: u.org}
-	u.children = append(u.children, c)
+	u.org.world.locked(func() { u.children = append(u.children, c) })
 	return c
 }
 
 // SCP attaches a service control policy at this level.
 func (u *OU) SCP(policyID, doc string) *OU {
+	u.org.world.mu.Lock()
+	defer u.org.world.mu.Unlock()
 	u.SCPs = append(u.SCPs, &Policy{
 		ARN:      fmt.Sprintf("arn:%s:organizations::%s:policy/%s/service_control_policy/%s", u.org.world.Partition, u.org.ManagementAccount, u.org.ID, policyID),
 		Name:     policyID,
@@ -172,6 +183,8 @@ func (u *OU) SCP(policyID, doc string) *OU {
 
 // RCP attaches a resource control policy at this level.
 func (u *OU) RCP(policyID, doc string) *OU {
+	u.org.world.mu.Lock()
+	defer u.org.world.mu.Unlock()
 	u.RCPs = append(u.RCPs, &Policy{
 		ARN:      fmt.Sprintf("arn:%s:organizations::%s:policy/%s/resource_control_policy/%s", u.org.world.Partition, u.org.ManagementAccount, u.org.ID, policyID),
 		Name:     policyID,
@@ -225,7 +238,7 @@ func (w *World) accountLocked(id string) *Account {
 
 // In places the account in an organizational unit.
 func (a *Account) In(u *OU) *Account {
-	a.org, a.ou = u.org, u
+	a.world.locked(func() { a.org, a.ou = u.org, u })
 	return a
 }
 
@@ -234,6 +247,8 @@ func (a *Account) InOrg(o *Organization) *Account { return a.In(o.Root) }
 
 // SCP attaches a service control policy directly to the account.
 func (a *Account) SCP(policyID, doc string) *Account {
+	a.world.mu.Lock()
+	defer a.world.mu.Unlock()
 	if a.org == nil {
 		return a
 	}
@@ -243,6 +258,8 @@ func (a *Account) SCP(policyID, doc string) *Account {
 
 // RCP attaches a resource control policy directly to the account.
 func (a *Account) RCP(policyID, doc string) *Account {
+	a.world.mu.Lock()
+	defer a.world.mu.Unlock()
 	if a.org == nil {
 		return a
 	}
@@ -253,7 +270,9 @@ func (a *Account) RCP(policyID, doc string) *Account {
 // ManagedPolicy creates a customer managed policy and returns its ARN.
 func (a *Account) ManagedPolicy(name, doc string) string {
 	arn := fmt.Sprintf("arn:%s:iam::%s:policy/%s", a.world.Partition, a.ID, name)
-	a.policies[arn] = &Policy{ARN: arn, Name: name, Document: doc, Path: "/", account: a, created: time.Now().UTC()}
+	a.world.locked(func() {
+		a.policies[arn] = &Policy{ARN: arn, Name: name, Document: doc, Path: "/", account: a, created: time.Now().UTC()}
+	})
 	return arn
 }
 
@@ -279,6 +298,18 @@ type principalBase struct {
 	created  time.Time
 }
 
+// snapshot copies the mutable parts, for reading outside the lock.
+func (p *principalBase) snapshot() principalBase {
+	c := *p
+	c.inline = make(map[string]string, len(p.inline))
+	for k, v := range p.inline {
+		c.inline[k] = v
+	}
+	c.attached = append([]string(nil), p.attached...)
+	c.Tags = copyTags(p.Tags)
+	return c
+}
+
 func (p *principalBase) inlineNames() []string {
 	names := make([]string, 0, len(p.inline))
 	for n := range p.inline {
@@ -299,18 +330,27 @@ func (u *User) ARN() string {
 // User creates an IAM user (path "/").
 func (a *Account) User(name string) *User {
 	u := &User{principalBase{Name: name, Path: "/", UniqueID: "AIDA" + randomID(17), account: a, inline: map[string]string{}, created: time.Now().UTC()}}
-	a.users[name] = u
+	a.world.locked(func() { a.users[name] = u })
 	return u
 }
 
 // Inline adds an inline policy.
-func (u *User) Inline(name, doc string) *User { u.inline[name] = doc; return u }
+func (u *User) Inline(name, doc string) *User {
+	u.account.world.locked(func() { u.inline[name] = doc })
+	return u
+}
 
 // Attach attaches managed policies by ARN.
-func (u *User) Attach(arns ...string) *User { u.attached = append(u.attached, arns...); return u }
+func (u *User) Attach(arns ...string) *User {
+	u.account.world.locked(func() { u.attached = append(u.attached, arns...) })
+	return u
+}
 
 // Boundary sets the permissions boundary (a managed policy ARN).
-func (u *User) Boundary(arn string) *User { u.boundary = arn; return u }
+func (u *User) Boundary(arn string) *User {
+	u.account.world.locked(func() { u.boundary = arn })
+	return u
+}
 
 // AccessKey issues a long-term access key for the user.
 func (u *User) AccessKey() Credentials {
@@ -349,32 +389,67 @@ func (r *Role) ARN() string {
 func (a *Account) Role(name, trust string) *Role {
 	r := &Role{principalBase: principalBase{Name: name, Path: "/", UniqueID: "AROA" + randomID(17), account: a, inline: map[string]string{}, created: time.Now().UTC()},
 		Trust: trust, MaxSessionDuration: time.Hour}
-	a.roles[name] = r
+	a.world.locked(func() { a.roles[name] = r })
 	return r
 }
 
 // WithPath sets the role's path ("/team/").
-func (r *Role) WithPath(path string) *Role { r.Path = path; return r }
+func (r *Role) WithPath(path string) *Role {
+	r.account.world.locked(func() { r.Path = path })
+	return r
+}
 
 // Inline adds an inline policy.
-func (r *Role) Inline(name, doc string) *Role { r.inline[name] = doc; return r }
+func (r *Role) Inline(name, doc string) *Role {
+	r.account.world.locked(func() { r.inline[name] = doc })
+	return r
+}
+
+// SetTrust replaces the trust policy.
+func (r *Role) SetTrust(doc string) *Role {
+	r.account.world.locked(func() { r.Trust = doc })
+	return r
+}
+
+// RemoveInline deletes an inline policy.
+func (r *Role) RemoveInline(name string) *Role {
+	r.account.world.locked(func() { delete(r.inline, name) })
+	return r
+}
 
 // Attach attaches managed policies by ARN.
-func (r *Role) Attach(arns ...string) *Role { r.attached = append(r.attached, arns...); return r }
+func (r *Role) Attach(arns ...string) *Role {
+	r.account.world.locked(func() { r.attached = append(r.attached, arns...) })
+	return r
+}
 
 // Boundary sets the permissions boundary (a managed policy ARN).
-func (r *Role) Boundary(arn string) *Role { r.boundary = arn; return r }
+func (r *Role) Boundary(arn string) *Role {
+	r.account.world.locked(func() { r.boundary = arn })
+	return r
+}
 
 // MaxSession sets MaxSessionDuration.
-func (r *Role) MaxSession(d time.Duration) *Role { r.MaxSessionDuration = d; return r }
+func (r *Role) MaxSession(d time.Duration) *Role {
+	r.account.world.locked(func() { r.MaxSessionDuration = d })
+	return r
+}
 
 // Tag sets a role tag.
 func (r *Role) Tag(k, v string) *Role {
-	if r.Tags == nil {
-		r.Tags = map[string]string{}
-	}
-	r.Tags[k] = v
+	r.account.world.locked(func() {
+		if r.Tags == nil {
+			r.Tags = map[string]string{}
+		}
+		r.Tags[k] = v
+	})
 	return r
+}
+
+// RemoveInline deletes an inline policy.
+func (u *User) RemoveInline(name string) *User {
+	u.account.world.locked(func() { delete(u.inline, name) })
+	return u
 }
 
 // Endpoint is a VPC endpoint with its policy. Requests of Service that go
