@@ -7,6 +7,7 @@ import "strings"
 // missing keys collected for the explanation. It is built once per Evaluate.
 type env struct {
 	req *Request
+	ctx []ctxEntry // req.Context as a slice: cheaper to scan than the map
 
 	principalArn  [1]string
 	account       [1]string
@@ -23,10 +24,21 @@ type env struct {
 	missing []string
 }
 
+type ctxEntry struct {
+	key  string
+	vals []string
+}
+
 const principalTagPrefix = "aws:PrincipalTag/"
 
 func newEnv(req *Request) *env {
 	e := &env{req: req}
+	if len(req.Context) > 0 {
+		e.ctx = make([]ctxEntry, 0, len(req.Context))
+		for k, v := range req.Context {
+			e.ctx = append(e.ctx, ctxEntry{k, v})
+		}
+	}
 	p := &req.Principal
 	e.partition = arnField(p.ARN, 1)
 	service, resource := arnField(p.ARN, 2), arnField(p.ARN, 5)
@@ -117,10 +129,15 @@ func (e *env) lookup(key string) []string {
 	return nil
 }
 
+// fromContext looks key up in the request context. Keys compare
+// case-insensitively; an exact match wins over another spelling.
 func (e *env) fromContext(key string) ([]string, bool) {
-	for k, v := range e.req.Context {
-		if strings.EqualFold(k, key) {
-			return v, true
+	if v, ok := e.req.Context[key]; ok {
+		return v, true
+	}
+	for i := range e.ctx {
+		if strings.EqualFold(e.ctx[i].key, key) {
+			return e.ctx[i].vals, true
 		}
 	}
 	return nil, false

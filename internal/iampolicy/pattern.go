@@ -150,6 +150,15 @@ func (p *pattern) match(s string, fold bool, vars varResolver) bool {
 		}
 		_, n := utf8.DecodeRuneInString(s[starSi:])
 		starSi += n
+		if next := starTi + 1; !fold && next < len(toks) && toks[next].kind == tokLit {
+			// Skip straight to the next place the literal after the *
+			// can start; if there is none, nothing later can match.
+			j := strings.Index(s[starSi:], toks[next].text)
+			if j < 0 {
+				return false
+			}
+			starSi += j
+		}
 		si = starSi
 		ti = starTi + 1
 	}
@@ -177,6 +186,14 @@ func prefixLen(s, prefix string, fold bool) (int, bool) {
 		}
 		return 0, false
 	}
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return len(prefix), true
+	}
+	if !hasNonASCII(s, 4*len(prefix)) {
+		// Only a non-ASCII rune (such as the Kelvin sign) can fold to an
+		// ASCII one with a different length; without one, no match.
+		return 0, false
+	}
 	n := 0
 	for _, pr := range prefix {
 		if n >= len(s) {
@@ -189,6 +206,20 @@ func prefixLen(s, prefix string, fold bool) (int, bool) {
 		n += w
 	}
 	return n, true
+}
+
+// hasNonASCII reports whether the first max bytes of s hold a non-ASCII
+// byte.
+func hasNonASCII(s string, max int) bool {
+	if len(s) > max {
+		s = s[:max]
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // foldEq reports whether two runes are equal under simple case folding, as
