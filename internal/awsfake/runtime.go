@@ -336,9 +336,11 @@ func rtConverse(c *call) error {
 
 // stream writes event-stream frames (AWS.md §6.2).
 type stream struct {
-	c   *call
-	enc *eventstream.Encoder
-	buf bytes.Buffer
+	c    *call
+	enc  *eventstream.Encoder
+	buf  bytes.Buffer
+	sent int
+	done bool
 }
 
 func (c *call) startStream(extra map[string]string) *stream {
@@ -346,6 +348,9 @@ func (c *call) startStream(extra map[string]string) *stream {
 	c.header()
 	h := c.w.Header()
 	h.Set("Content-Type", "application/vnd.amazon.eventstream")
+	// A stream's connection is not reused: a client that closes a finished
+	// stream late must not close the next request's connection.
+	h.Set("Connection", "close")
 	for k, v := range extra {
 		h.Set(k, v)
 	}
@@ -353,20 +358,36 @@ func (c *call) startStream(extra map[string]string) *stream {
 	return &stream{c: c, enc: eventstream.NewEncoder()}
 }
 
-func (s *stream) event(eventType string, payload any) {
-	b, _ := json.Marshal(payload)
+// event writes one event; after the first, an injected in-stream exception
+// replaces the rest of the stream. It reports whether the stream goes on.
+func (s *stream) event(eventType string, payload any) bool {
+	if s.done {
+		return false
+	}
 	var hs eventstream.Headers
 	hs.Set(":message-type", eventstream.StringValue("event"))
 	hs.Set(":event-type", eventstream.StringValue(eventType))
 	hs.Set(":content-type", eventstream.StringValue("application/json"))
+	if f := s.c.streamFault; f != nil && s.sent > 0 {
+		hs = nil
+		hs.Set(":message-type", eventstream.StringValue("exception"))
+		hs.Set(":exception-type", eventstream.StringValue(f.StreamException))
+		hs.Set(":content-type", eventstream.StringValue("application/json"))
+		payload = map[string]string{"message": f.Message}
+		s.done = true
+		s.c.entry.ErrorCode = f.StreamException
+	}
+	s.sent++
+	b, _ := json.Marshal(payload)
 	s.buf.Reset()
 	if err := s.enc.Encode(&s.buf, eventstream.Message{Headers: hs, Payload: b}); err != nil {
-		return
+		return false
 	}
 	_, _ = s.c.w.Write(s.buf.Bytes())
 	if f, ok := s.c.w.(http.Flusher); ok {
 		f.Flush()
 	}
+	return !s.done
 }
 
 func rtConverseStream(c *call) error {
@@ -378,11 +399,11 @@ func rtConverseStream(c *call) error {
 		return err
 	}
 	s := c.startStream(nil)
-	s.event("messageStart", map[string]string{"role": "assistant"})
-	s.event("contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]string{"text": replyText}})
-	s.event("contentBlockStop", map[string]any{"contentBlockIndex": 0})
-	s.event("messageStop", map[string]string{"stopReason": "end_turn"})
-	s.event("metadata", map[string]any{"usage": map[string]int{"inputTokens": n, "outputTokens": 4, "totalTokens": n + 4}, "metrics": map[string]int{"latencyMs": 1}})
+	_ = s.event("messageStart", map[string]string{"role": "assistant"}) &&
+		s.event("contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]string{"text": replyText}}) &&
+		s.event("contentBlockStop", map[string]any{"contentBlockIndex": 0}) &&
+		s.event("messageStop", map[string]string{"stopReason": "end_turn"}) &&
+		s.event("metadata", map[string]any{"usage": map[string]int{"inputTokens": n, "outputTokens": 4, "totalTokens": n + 4}, "metrics": map[string]int{"latencyMs": 1}})
 	return nil
 }
 
@@ -392,7 +413,11 @@ func rtInvokeModelStream(c *call) error {
 		return err
 	}
 	s := c.startStream(map[string]string{"X-Amzn-Bedrock-Content-Type": "application/json"})
-	s.event("chunk", map[string]string{"bytes": base64.StdEncoding.EncodeToString(modelReply(t.model, countTokens(c.body)))})
+	reply := modelReply(t.model, countTokens(c.body))
+	half := len(reply) / 2
+	if s.event("chunk", map[string]string{"bytes": base64.StdEncoding.EncodeToString(reply[:half])}) {
+		s.event("chunk", map[string]string{"bytes": base64.StdEncoding.EncodeToString(reply[half:])})
+	}
 	return nil
 }
 

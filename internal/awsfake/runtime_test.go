@@ -100,7 +100,7 @@ func TestRuntimeOperations(t *testing.T) {
 		if err := out.GetStream().Err(); err != nil {
 			t.Fatal(err)
 		}
-		if len(chunks) != 1 || !strings.Contains(chunks[0], `"text":"Hello from awsfake."`) {
+		if len(chunks) != 2 || !strings.Contains(strings.Join(chunks, ""), `"text":"Hello from awsfake."`) {
 			t.Errorf("chunks %q", chunks)
 		}
 	})
@@ -305,5 +305,39 @@ func TestAssumeRoleNestedInBedrockError(t *testing.T) {
 	// Sanity: the app itself is who it says.
 	if _, err := sts.NewFromConfig(f.cfg(f.appKey)).GetCallerIdentity(context.Background(), nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestInStreamException: an injected exception arrives after the first
+// event, from stream.Err(), as the modeled type (AWS.md §6.2).
+func TestInStreamException(t *testing.T) {
+	f := newFixture(t)
+	f.s.InjectFault("bedrock-runtime", "ConverseStream", Fault{StreamException: "throttlingException", Message: "Too many tokens, please wait before trying again."})
+	out, err := bedrockruntime.NewFromConfig(f.roleCfg()).ConverseStream(context.Background(), &bedrockruntime.ConverseStreamInput{ModelId: aws.String(haiku), Messages: userMessage("hi")})
+	if err != nil {
+		t.Fatalf("the call itself must succeed: %v", err)
+	}
+	n := 0
+	for range out.GetStream().Events() {
+		n++
+	}
+	var te *types.ThrottlingException
+	if err := out.GetStream().Err(); !errors.As(err, &te) || te.ErrorMessage() != "Too many tokens, please wait before trying again." {
+		t.Errorf("stream error %v", err)
+	}
+	if n != 1 {
+		t.Errorf("%d events before the exception, want 1", n)
+	}
+	f.s.ClearScripts()
+	f.s.InjectFault("bedrock-runtime", "InvokeModelWithResponseStream", Fault{StreamException: "modelTimeoutException", Message: "timed out"})
+	out2, err := bedrockruntime.NewFromConfig(f.roleCfg()).InvokeModelWithResponseStream(context.Background(), &bedrockruntime.InvokeModelWithResponseStreamInput{ModelId: aws.String(haiku), Body: []byte("{}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range out2.GetStream().Events() {
+	}
+	var mt *types.ModelTimeoutException
+	if err := out2.GetStream().Err(); !errors.As(err, &mt) {
+		t.Errorf("stream error %v", err)
 	}
 }

@@ -153,9 +153,14 @@ type Fault struct {
 	// Malformed answers 200 with a body the SDK cannot parse.
 	Malformed bool
 	// Drop hijacks and closes the connection without an answer.
-	Drop  bool
-	Times int // 0: every request
-	used  int
+	Drop bool
+	// StreamException lets a streaming call start and then sends an
+	// in-stream exception of that union member ("throttlingException",
+	// "modelStreamErrorException", ...) with Message after the first event
+	// (AWS.md §6.2).
+	StreamException string
+	Times           int // 0: every request
+	used            int
 }
 
 // InjectFault makes service's action ("*" for all) misbehave.
@@ -399,6 +404,9 @@ func (c *call) applyFault(f *Fault) (done bool) {
 		}
 		c.entry.Status = 200
 		return true
+	case f.StreamException != "":
+		c.streamFault = f
+		return false
 	case f.Status != 0:
 		c.fail(&apiError{Status: f.Status, Code: f.Code, Message: f.Message})
 		return true

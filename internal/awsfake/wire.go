@@ -48,6 +48,7 @@ type call struct {
 	entry   LogEntry
 
 	scriptedAllow bool
+	streamFault   *Fault
 	cred          *credential
 	principal     iampolicy.Principal
 	callerARN     string
