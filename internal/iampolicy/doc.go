@@ -58,8 +58,11 @@
 // and .../reference_policies_evaluation-logic_policy-eval-denyallow.html):
 //
 //  1. An explicit Deny in any policy of any type is final.
-//  2. Resource control policies of the resource's organization: every level
-//     from the root down must allow.
+//  2. Resource control policies of the resource's organization. Every level
+//     must allow, but RCPFullAWSAccess is attached to every level and cannot
+//     be detached, so only their Deny statements ever bite; levels are
+//     evaluated as if it were there
+//     (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_evaluation.html).
 //  3. Service control policies of the caller's organization: every level
 //     must allow. They limit the caller even when a resource-based policy
 //     grants access.
@@ -71,16 +74,28 @@
 //     permissions boundary and session policies; one that names the account
 //     needs the identity-based policies too. A role trust policy is the
 //     exception: for sts:AssumeRole it must always allow explicitly, an
-//     identity-based Allow alone never lets anyone assume a role.
+//     identity-based Allow alone never lets anyone assume a role. The
+//     trust policy governs sts:AssumeRole, sts:AssumeRoleWithSAML,
+//     sts:AssumeRoleWithWebIdentity, sts:TagSession and sts:SetSourceIdentity
+//     on a role; with no trust policy in the set, none allows.
 //  6. Identity-based policies must allow (unless step 5 sufficed).
 //  7. The permissions boundary, if any, must allow.
 //  8. Session policies, if any, must allow.
+//
+// The root user of an account is allowed everything in its own account
+// without identity-based policies; SCPs and explicit denies still apply.
 //
 // Across accounts (the request's ResourceAccount differs from the caller's
 // account) both sides must allow: the resource-based policy in the resource
 // account and the caller's identity-based policies, boundary and session
 // policies
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+//
+// A policy variable without a value makes the pattern that holds it match
+// nothing: a Resource entry does not match, a NotResource entry excludes
+// nothing, StringEquals and StringLike values do not match and their
+// negations do (reference_policies_variables.html, "Policy variables with no
+// value"). Variables are substituted only after the fifth colon of an ARN.
 //
 // No policy short-circuits another: [Result.Blocked] lists every type that
 // denied, explicitly or by a missing Allow that was required, in the order
