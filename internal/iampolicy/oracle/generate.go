@@ -60,60 +60,88 @@ var (
 		"arn:aws:s3:::bucket-a/*",
 		"arn:aws:s3:::bucket-a/${aws:PrincipalTag/team}/*",
 		"arn:aws:s3:::bucket-a/${aws:username}/*",
+		"arn:aws:s3:::bucket-a/${aws:PrincipalTag/team, 'reports'}/*",
 		"arn:aws:s3:::*",
 	}
 )
 
 // cond is one condition operator, key and values a statement may carry.
+// typed values are written as JSON booleans or numbers, as policies often
+// do, instead of strings.
 type cond struct {
 	op     string
 	key    string
 	values []string
+	typed  bool
 }
 
 // conditions covers the operators and keys of the issue: string, ARN, Bool
 // and Null operators, IfExists, ForAnyValue/ForAllValues, keys that are
 // always present, present only sometimes, and derived from the principal.
 var conditions = []cond{
-	{"StringEquals", "aws:RequestedRegion", []string{"us-east-1"}},
-	{"StringEquals", "aws:RequestedRegion", []string{"us-east-1", "us-west-2"}},
-	{"StringNotEquals", "aws:RequestedRegion", []string{"us-east-1", "us-west-2", "unspecified"}},
-	{"StringNotEquals", "aws:RequestedRegion", []string{"us-east-1"}},
-	{"StringLike", "aws:RequestedRegion", []string{"us-*"}},
-	{"StringEquals", "aws:PrincipalTag/team", []string{"ml"}},
-	{"StringNotEquals", "aws:PrincipalTag/team", []string{"ml"}},
-	{"StringEqualsIgnoreCase", "aws:PrincipalTag/team", []string{"ML"}},
-	{"StringEquals", "aws:PrincipalTag/team", []string{"${aws:PrincipalTag/env}"}},
-	{"StringLike", "bedrock:InferenceProfileArn", []string{"arn:aws:bedrock:*:*:inference-profile/global.*"}},
-	{"StringLike", "bedrock:InferenceProfileArn", []string{"arn:aws:bedrock:*:*:inference-profile/us.*"}},
-	{"ArnLike", "bedrock:InferenceProfileArn", []string{"arn:aws:bedrock:us-east-1:" + acctA + ":inference-profile/*"}},
-	{"ArnEquals", "bedrock:InferenceProfileArn", []string{"arn:aws:bedrock:us-east-1:" + acctA + ":inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0"}},
-	{"Null", "bedrock:InferenceProfileArn", []string{"true"}},
-	{"Null", "bedrock:InferenceProfileArn", []string{"false"}},
-	{"ArnLike", "aws:PrincipalArn", []string{"arn:aws:iam::" + acctA + ":role/*"}},
-	{"ArnNotLike", "aws:PrincipalArn", []string{"arn:aws:iam::" + acctA + ":role/team/*"}},
-	{"ArnEquals", "aws:PrincipalArn", []string{"arn:aws:iam::" + acctA + ":role/App"}},
-	{"ArnLike", "aws:PrincipalArn", []string{"arn:aws:iam::*:user/${aws:username}"}},
-	{"StringEquals", "aws:PrincipalAccount", []string{"${aws:PrincipalAccount}"}},
-	{"StringLike", "aws:PrincipalArn", []string{"arn:aws:iam::*:role/App"}},
-	{"StringEquals", "aws:PrincipalAccount", []string{acctA}},
-	{"StringNotEquals", "aws:PrincipalAccount", []string{acctA, acctB}},
-	{"StringEquals", "aws:PrincipalOrgID", []string{orgID}},
-	{"StringNotEqualsIfExists", "aws:PrincipalOrgID", []string{orgID}},
-	{"Null", "aws:PrincipalOrgID", []string{"true"}},
-	{"StringLike", "aws:userid", []string{"AROA*:s1"}},
-	{"StringEquals", "aws:username", []string{"alice"}},
-	{"Bool", "aws:MultiFactorAuthPresent", []string{"true"}},
-	{"BoolIfExists", "aws:MultiFactorAuthPresent", []string{"false"}},
-	{"Bool", "aws:SecureTransport", []string{"false"}},
-	{"StringEqualsIfExists", "aws:SourceVpce", []string{vpce}},
-	{"StringNotEqualsIfExists", "aws:SourceVpce", []string{vpce}},
-	{"StringEquals", "aws:SourceVpce", []string{vpce}},
-	{"ForAnyValue:StringEquals", "aws:CalledVia", []string{"cloudformation.amazonaws.com"}},
-	{"ForAllValues:StringEquals", "aws:CalledVia", []string{"cloudformation.amazonaws.com"}},
-	{"ForAnyValue:StringLike", "aws:CalledVia", []string{"*.amazonaws.com"}},
-	{"StringEquals", "sts:ExternalId", []string{"ext-42"}},
-	{"StringLike", "sts:RoleSessionName", []string{"s*"}},
+	{"StringEquals", "aws:RequestedRegion", []string{"us-east-1"}, false},
+	{"StringEquals", "aws:RequestedRegion", []string{"us-east-1", "us-west-2"}, false},
+	{"StringNotEquals", "aws:RequestedRegion", []string{"us-east-1", "us-west-2", "unspecified"}, false},
+	{"StringNotEquals", "aws:RequestedRegion", []string{"us-east-1"}, false},
+	{"StringLike", "aws:RequestedRegion", []string{"us-*"}, false},
+	{"StringEquals", "aws:PrincipalTag/team", []string{"ml"}, false},
+	{"StringNotEquals", "aws:PrincipalTag/team", []string{"ml"}, false},
+	{"StringEqualsIgnoreCase", "aws:PrincipalTag/team", []string{"ML"}, false},
+	{"StringEquals", "aws:PrincipalTag/team", []string{"${aws:PrincipalTag/env}"}, false},
+	{"StringLike", "bedrock:InferenceProfileArn", []string{"arn:aws:bedrock:*:*:inference-profile/global.*"}, false},
+	{"StringLike", "bedrock:InferenceProfileArn", []string{"arn:aws:bedrock:*:*:inference-profile/us.*"}, false},
+	{"ArnLike", "bedrock:InferenceProfileArn", []string{"arn:aws:bedrock:us-east-1:" + acctA + ":inference-profile/*"}, false},
+	{"ArnEquals", "bedrock:InferenceProfileArn", []string{"arn:aws:bedrock:us-east-1:" + acctA + ":inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0"}, false},
+	{"Null", "bedrock:InferenceProfileArn", []string{"true"}, false},
+	{"Null", "bedrock:InferenceProfileArn", []string{"false"}, false},
+	{"ArnLike", "aws:PrincipalArn", []string{"arn:aws:iam::" + acctA + ":role/*"}, false},
+	{"ArnNotLike", "aws:PrincipalArn", []string{"arn:aws:iam::" + acctA + ":role/team/*"}, false},
+	{"ArnEquals", "aws:PrincipalArn", []string{"arn:aws:iam::" + acctA + ":role/App"}, false},
+	{"ArnLike", "aws:PrincipalArn", []string{"arn:aws:iam::*:user/${aws:username}"}, false},
+	{"StringEquals", "aws:PrincipalAccount", []string{"${aws:PrincipalAccount}"}, false},
+	{"StringLike", "aws:PrincipalArn", []string{"arn:aws:iam::*:role/App"}, false},
+	{"StringEquals", "aws:PrincipalAccount", []string{acctA}, false},
+	{"StringNotEquals", "aws:PrincipalAccount", []string{acctA, acctB}, false},
+	{"StringEquals", "aws:PrincipalOrgID", []string{orgID}, false},
+	{"StringNotEqualsIfExists", "aws:PrincipalOrgID", []string{orgID}, false},
+	{"Null", "aws:PrincipalOrgID", []string{"true"}, false},
+	{"StringLike", "aws:userid", []string{"AROA*:s1"}, false},
+	{"StringEquals", "aws:username", []string{"alice"}, false},
+	{"Bool", "aws:MultiFactorAuthPresent", []string{"true"}, false},
+	{"BoolIfExists", "aws:MultiFactorAuthPresent", []string{"false"}, false},
+	{"Bool", "aws:SecureTransport", []string{"false"}, false},
+	{"StringEqualsIfExists", "aws:SourceVpce", []string{vpce}, false},
+	{"StringNotEqualsIfExists", "aws:SourceVpce", []string{vpce}, false},
+	{"StringEquals", "aws:SourceVpce", []string{vpce}, false},
+	{"ForAnyValue:StringEquals", "aws:CalledVia", []string{"cloudformation.amazonaws.com"}, false},
+	{"ForAllValues:StringEquals", "aws:CalledVia", []string{"cloudformation.amazonaws.com"}, false},
+	{"ForAnyValue:StringLike", "aws:CalledVia", []string{"*.amazonaws.com"}, false},
+	{"StringEquals", "sts:ExternalId", []string{"ext-42"}, false},
+	{"StringLike", "sts:RoleSessionName", []string{"s*"}, false},
+	{"IpAddress", "aws:SourceIp", []string{"203.0.113.0/24"}, false},
+	{"NotIpAddress", "aws:SourceIp", []string{"203.0.113.0/24", "2001:db8::/32"}, false},
+	{"IpAddress", "aws:SourceIp", []string{"2001:db8::/32"}, false},
+	{"DateGreaterThan", "aws:CurrentTime", []string{"2026-01-01T00:00:00Z"}, false},
+	{"DateLessThan", "aws:CurrentTime", []string{"2026-06-30T00:00:00Z"}, false},
+	{"DateLessThanEquals", "aws:EpochTime", []string{"1795784400"}, false},
+	{"NumericLessThan", "aws:MultiFactorAuthAge", []string{"3600"}, false},
+	{"NumericGreaterThanIfExists", "aws:MultiFactorAuthAge", []string{"3600"}, false},
+	{"NumericLessThanEquals", "aws:MultiFactorAuthAge", []string{"3600"}, true},
+	{"Bool", "aws:MultiFactorAuthPresent", []string{"true"}, true},
+	{"Bool", "aws:SecureTransport", []string{"false"}, true},
+	{"StringNotLike", "aws:PrincipalArn", []string{"arn:aws:iam::*:role/team/*"}, false},
+	{"ArnNotEquals", "bedrock:InferenceProfileArn", []string{"arn:aws:bedrock:us-east-1:" + acctA + ":inference-profile/global.anthropic.claude-3-haiku-20240307-v1:0"}, false},
+	{"StringLikeIfExists", "bedrock:InferenceProfileArn", []string{"*:inference-profile/global.*"}, false},
+	{"ForAllValues:StringLike", "aws:CalledVia", []string{"*.amazonaws.com"}, false},
+	{"ForAnyValue:StringNotEquals", "aws:CalledVia", []string{"cloudformation.amazonaws.com"}, false},
+	// A variable that may not resolve stays out of negated operators: the
+	// oracle departs from AWS there (known_differences.json).
+	{"StringNotEquals", "aws:PrincipalTag/team", []string{"${aws:PrincipalAccount}"}, false},
+	{"StringEquals", "AWS:requestedregion", []string{"us-east-1"}, false},
+	{"StringEqualsIgnoreCase", "aws:RequestedRegion", []string{"US-EAST-1"}, false},
+	{"StringLike", "aws:PrincipalTag/team", []string{"m?"}, false},
+	{"StringLike", "aws:userid", []string{"${aws:username}*", "AROA*"}, false},
+	{"StringEquals", "aws:PrincipalOrgID", []string{"${aws:PrincipalOrgID}"}, false},
 }
 
 // principalKinds are the callers: role sessions (with and without a role
@@ -247,6 +275,16 @@ func (g *gen) oneCase() Case {
 	if g.chance(0.2) {
 		ctx["aws:CalledVia"] = pick(g, [][]string{{"cloudformation.amazonaws.com"}, {"athena.amazonaws.com", "cloudformation.amazonaws.com"}})
 	}
+	if g.chance(0.6) {
+		ctx["aws:SourceIp"] = []string{pick(g, []string{"203.0.113.7", "198.51.100.9", "2001:db8::1"})}
+	}
+	if g.chance(0.5) {
+		ctx["aws:CurrentTime"] = []string{pick(g, []string{"2026-11-27T13:00:00Z", "2026-03-01T08:30:00Z"})}
+		ctx["aws:EpochTime"] = []string{pick(g, []string{"1795784400", "1795870800"})}
+	}
+	if v := ctx["aws:MultiFactorAuthPresent"]; len(v) == 1 && v[0] == "true" && g.chance(0.7) {
+		ctx["aws:MultiFactorAuthAge"] = []string{pick(g, []string{"120", "3600", "7200"})}
+	}
 
 	pol := &c.Policies
 	for i := range g.r.IntN(3) + boolInt(g.chance(0.7)) {
@@ -372,6 +410,24 @@ func (g *gen) condition(st map[string]any, p float64) {
 			block[c.op] = ops
 		}
 		if _, dup := ops[c.key]; dup {
+			continue
+		}
+		if c.typed {
+			vs := make([]any, len(c.values))
+			for i, v := range c.values {
+				switch v {
+				case "true":
+					vs[i] = true
+				case "false":
+					vs[i] = false
+				default:
+					vs[i] = json.Number(v)
+				}
+			}
+			ops[c.key] = vs
+			if len(vs) == 1 && g.chance(0.5) {
+				ops[c.key] = vs[0]
+			}
 			continue
 		}
 		ops[c.key] = oneOrList(g, c.values)
