@@ -341,3 +341,19 @@ func TestInStreamException(t *testing.T) {
 		t.Errorf("stream error %v", err)
 	}
 }
+
+// BenchmarkConverse measures one authorized Converse round trip through the
+// fake (SigV4 verification, two policy evaluations, JSON both ways).
+func BenchmarkConverse(b *testing.B) {
+	f := newFixture(b)
+	cfg := f.cfg(f.session(b))
+	client := bedrockruntime.NewFromConfig(cfg)
+	in := &bedrockruntime.ConverseInput{ModelId: aws.String(usSonnet), Messages: userMessage("hello there")}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := client.Converse(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

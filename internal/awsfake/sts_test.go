@@ -239,3 +239,19 @@ func TestCredentialErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSameAccountTrustNamingTheAccount: when the trust policy names only the
+// account, a same-account caller also needs an identity-policy allow
+// (AWS.md §2.4).
+func TestSameAccountTrustNamingTheAccount(t *testing.T) {
+	f := newFixture(t)
+	f.role.SetTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"sts:AssumeRole"}]}`)
+	in := &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("sess")}
+	bare := f.tgt.User("bare")
+	_, err := sts.NewFromConfig(f.cfg(bare.AccessKey())).AssumeRole(context.Background(), in)
+	apiErr(t, err, "AccessDenied", "User: arn:aws:iam::222222222222:user/bare is not authorized to perform: sts:AssumeRole on resource: "+roleARN, 403)
+	allowed := f.tgt.User("allowed").Inline("a", allowAssume)
+	if _, err := sts.NewFromConfig(f.cfg(allowed.AccessKey())).AssumeRole(context.Background(), in); err != nil {
+		t.Errorf("with an identity allow: %v", err)
+	}
+}
