@@ -44,7 +44,10 @@ func encodeDoc(doc string) string {
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // iamAuthorize checks the IAM action on a resource of the caller's account.
-// IAM's denial names the resource as "role NAME" / "user NAME" / the ARN.
+// IAM's denial names a role as "role NAME" ("... iam:GetRole on resource:
+// role cdk-... because no identity-based policy allows the iam:GetRole
+// action", https://github.com/aws/aws-cdk/issues/27067), a user likewise as
+// "user NAME" (by analogy, UNCONFIRMED), anything else by ARN.
 func (c *call) iamAuthorize(resourceARN, named string) error {
 	set, err := c.policySet(nil, nil)
 	if err != nil {
