@@ -16,6 +16,19 @@
 // endpoints. Build it in Go, reading like the policies a user really has,
 // or load a JSON scenario with [LoadScenario].
 //
+// # Scenario files
+//
+// A scenario (testdata/scenarios/*.json) lists "models", "profiles",
+// "organizations" (with "scps", "rcps", nested "ous" and their "accounts"),
+// "accounts" (with "users", "roles" whose "trust" and "inline" policies are
+// JSON objects written as in IAM, "managedPolicies", and per-region
+// "bedrock" state: "access" by model id — authorized, needs-subscription,
+// subscription-failed, agreement-pending, use-case-missing, not-available —
+// "guardrails", "applicationProfiles"), VPC "endpoints" and the users whose
+// traffic crosses them, fixed cross-Region "routes", the app's "target" and
+// the author's "expect". Access keys are generated at load time and
+// returned by [Scenario.Credentials]; none is stored in a file.
+//
 // # The server
 //
 // [NewServer] (or [NewTLSServer] for bearer tokens) serves a world;

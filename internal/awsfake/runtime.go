@@ -305,26 +305,41 @@ type converseInput struct {
 		Role    string            `json:"role"`
 		Content []json.RawMessage `json:"content"`
 	} `json:"messages"`
+	GuardrailConfig *struct {
+		GuardrailIdentifier string `json:"guardrailIdentifier"`
+		GuardrailVersion    string `json:"guardrailVersion"`
+	} `json:"guardrailConfig"`
 }
 
-func (c *call) converseInput() (int, error) {
+// converseInput validates a Converse body and returns its token count and
+// the guardrail it names ("" for none).
+func (c *call) converseInput() (int, string, error) {
 	var in converseInput
 	if err := decodeJSON(c.body, &in); err != nil {
-		return 0, &apiError{Status: 400, Code: "SerializationException", Message: err.Error()}
+		return 0, "", &apiError{Status: 400, Code: "SerializationException", Message: err.Error()}
 	}
 	if len(in.Messages) == 0 {
-		return 0, validation("A conversation must start with a user message. Try again with a conversation that starts with a user message.")
+		return 0, "", validation("A conversation must start with a user message. Try again with a conversation that starts with a user message.")
 	}
-	return countTokens(c.body), nil
+	g := ""
+	if in.GuardrailConfig != nil {
+		g = in.GuardrailConfig.GuardrailIdentifier
+	}
+	return countTokens(c.body), g, nil
 }
 
 func rtConverse(c *call) error {
-	n, err := c.converseInput()
+	n, guardrail, err := c.converseInput()
 	if err != nil {
 		return err
 	}
 	if _, err := c.invoke(c.params[0], "Converse"); err != nil {
 		return err
+	}
+	if guardrail != "" {
+		if err := c.guardrail(guardrail); err != nil {
+			return err
+		}
 	}
 	return c.writeJSON(200, map[string]any{
 		"output":     map[string]any{"message": map[string]any{"role": "assistant", "content": []any{map[string]string{"text": replyText}}}},
@@ -391,12 +406,17 @@ func (s *stream) event(eventType string, payload any) bool {
 }
 
 func rtConverseStream(c *call) error {
-	n, err := c.converseInput()
+	n, guardrail, err := c.converseInput()
 	if err != nil {
 		return err
 	}
 	if _, err := c.invoke(c.params[0], "ConverseStream"); err != nil {
 		return err
+	}
+	if guardrail != "" {
+		if err := c.guardrail(guardrail); err != nil {
+			return err
+		}
 	}
 	s := c.startStream(nil)
 	_ = s.event("messageStart", map[string]string{"role": "assistant"}) &&

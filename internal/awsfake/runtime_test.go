@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 )
 
 func userMessage(text string) []types.Message {
@@ -356,4 +357,28 @@ func BenchmarkConverse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestGuardrailAndSessionPolicyARNs: a guardrail the role may not apply is
+// one more ARN the call touches; managed session policies narrow the role.
+func TestGuardrailAndSessionPolicyARNs(t *testing.T) {
+	f := newFixture(t)
+	f.role.Inline("no-guardrails", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"bedrock:ApplyGuardrail","Resource":"*"}]}`)
+	_, err := bedrockruntime.NewFromConfig(f.roleCfg(func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = "sess" })).Converse(context.Background(), &bedrockruntime.ConverseInput{
+		ModelId: aws.String(haiku), Messages: userMessage("hi"),
+		GuardrailConfig: &types.GuardrailConfiguration{GuardrailIdentifier: aws.String("gr1abc"), GuardrailVersion: aws.String("1")},
+	})
+	apiErr(t, err, "AccessDeniedException", "User: arn:aws:sts::222222222222:assumed-role/BedrockInvoker/sess is not authorized to perform: bedrock:ApplyGuardrail on resource: arn:aws:bedrock:us-east-1:222222222222:guardrail/gr1abc with an explicit deny in an identity-based policy", 403)
+
+	g := newFixture(t)
+	novaOnly := g.tgt.ManagedPolicy("NovaOnly", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"arn:aws:bedrock:*::foundation-model/amazon.*"}]}`)
+	cfg := g.roleCfg(func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "sess"
+		o.PolicyARNs = []ststypes.PolicyDescriptorType{{Arn: aws.String(novaOnly)}}
+	})
+	if _, err := converse(cfg, nova); err != nil {
+		t.Fatalf("nova through the session policy: %v", err)
+	}
+	_, err = converse(cfg, haiku)
+	apiErr(t, err, "AccessDeniedException", "User: arn:aws:sts::222222222222:assumed-role/BedrockInvoker/sess is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1::foundation-model/"+haiku+" because no session policy allows the bedrock:InvokeModel action", 403)
 }
