@@ -78,8 +78,10 @@ type Request struct {
 	// Context holds the request's condition keys, looked up
 	// case-insensitively. Global keys derivable from Principal
 	// (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID,
-	// aws:PrincipalTag/*, aws:username, aws:userid) are filled in by Evaluate
-	// when absent.
+	// aws:PrincipalTag/*, aws:PrincipalType, aws:PrincipalIsAWSService,
+	// aws:username, aws:userid) are filled in by Evaluate when absent. A nil
+	// slice means the key is absent; an empty non-nil slice, present with no
+	// values.
 	Context map[string][]string
 }
 

@@ -236,47 +236,47 @@ func parseIP(s string) (netip.Prefix, error) {
 // reference_policies_condition-single-vs-multi-valued-context-keys.html):
 // values of one key are OR-ed; an absent key makes positive operators false
 // and negated ones true; ...IfExists makes an absent key true; Null tests
-// presence; ForAllValues is true on an absent or empty key, ForAnyValue false.
+// presence; ForAllValues is true on an absent or empty key, ForAnyValue
+// false (with or without IfExists, which only applies per value there).
+// "Multivalued context keys require a condition set operator": without one,
+// a key with several values (or an empty list) matches nothing, whether the
+// operator is negated or not, as the outside oracle also decides.
 func (c *Condition) eval(e *env) (ok, missing bool) {
-	vals := e.lookup(c.Key)
-	present := len(vals) > 0
+	vals, present := e.lookup(c.Key)
 	if c.op.fam == famNull {
 		return present != c.null, false
 	}
 	if !present {
 		switch {
-		case c.op.qual == qualAll, c.op.ifExists:
+		case c.op.qual == qualAll:
 			return true, true
 		case c.op.qual == qualAny:
 			return false, true
+		case c.op.ifExists:
+			return true, true
 		}
 		return c.op.negated, true
 	}
-	if c.op.qual == qualAll {
+	switch c.op.qual {
+	case qualAll:
 		for _, v := range vals {
 			if !c.single(v, e) {
 				return false, false
 			}
 		}
 		return true, false
-	}
-	if c.op.qual == qualNone && c.op.negated {
-		// A negated operator without a qualifier is "no value matches":
-		// StringNotEquals is true only when no request value equals any
-		// policy value.
+	case qualAny:
 		for _, v := range vals {
-			if !c.single(v, e) {
-				return false, false
+			if c.single(v, e) {
+				return true, false
 			}
 		}
-		return true, false
+		return false, false
 	}
-	for _, v := range vals {
-		if c.single(v, e) {
-			return true, false
-		}
+	if len(vals) != 1 {
+		return false, false
 	}
-	return false, false
+	return c.single(vals[0], e), false
 }
 
 // single evaluates the operator for one request value: positive operators

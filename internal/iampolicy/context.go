@@ -15,6 +15,7 @@ type env struct {
 	username      [1]string
 	userid        [1]string
 	principalType [1]string
+	isService     [1]string
 	tag           [1]string // scratch for aws:PrincipalTag/* lookups
 
 	isSession bool
@@ -61,6 +62,16 @@ func newEnv(req *Request) *env {
 	if p.RoleARN != "" {
 		e.principalArn[0] = p.RoleARN
 	}
+	// aws:PrincipalIsAWSService is present on every signed request
+	// (reference_policies_condition-keys.html#condition-keys-principalisawsservice);
+	// a service principal is named by its service name, not an ARN.
+	switch {
+	case p.ARN == "":
+	case strings.HasPrefix(p.ARN, "arn:"):
+		e.isService[0] = "false"
+	case strings.HasSuffix(p.ARN, ".amazonaws.com"):
+		e.isService[0] = "true"
+	}
 	e.account[0] = p.Account
 	e.orgID[0] = p.OrgID
 	// aws:userid is "role-id:session-name" for a role session, the unique id
@@ -95,17 +106,19 @@ func arnField(arn string, i int) string {
 	return arn
 }
 
-// lookup returns the values of a context key; nil if absent. Explicit
-// context values win over values derived from the principal.
-func (e *env) lookup(key string) []string {
+// lookup returns the values of a context key and whether it is present. A
+// key given with a nil slice is absent; with an empty non-nil slice it is
+// present with no values. Explicit context values win over values derived
+// from the principal.
+func (e *env) lookup(key string) ([]string, bool) {
 	if v, ok := e.fromContext(key); ok {
-		return v
+		return v, v != nil
 	}
-	one := func(a *[1]string) []string {
+	one := func(a *[1]string) ([]string, bool) {
 		if a[0] == "" {
-			return nil
+			return nil, false
 		}
-		return a[:]
+		return a[:], true
 	}
 	switch {
 	case strings.EqualFold(key, "aws:PrincipalArn"):
@@ -120,13 +133,15 @@ func (e *env) lookup(key string) []string {
 		return one(&e.userid)
 	case strings.EqualFold(key, "aws:PrincipalType"):
 		return one(&e.principalType)
+	case strings.EqualFold(key, "aws:PrincipalIsAWSService"):
+		return one(&e.isService)
 	case len(key) > len(principalTagPrefix) && strings.EqualFold(key[:len(principalTagPrefix)], principalTagPrefix):
 		if v, ok := e.tagValue(key[len(principalTagPrefix):]); ok {
 			e.tag[0] = v
-			return e.tag[:]
+			return e.tag[:], true
 		}
 	}
-	return nil
+	return nil, false
 }
 
 // fromContext looks key up in the request context. Keys compare
@@ -166,7 +181,7 @@ func (e *env) variable(key string) (string, bool) {
 		}
 		return e.tagValue(key[len(principalTagPrefix):])
 	}
-	v := e.lookup(key)
+	v, _ := e.lookup(key)
 	if len(v) != 1 {
 		return "", false
 	}

@@ -48,8 +48,11 @@
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
 // Evaluate fills in global keys derivable from the principal
 // (aws:PrincipalArn — the role ARN for a role session —, aws:PrincipalAccount,
-// aws:PrincipalOrgID, aws:PrincipalTag/*, aws:PrincipalType, aws:username,
-// aws:userid) unless the request context gives them.
+// aws:PrincipalOrgID, aws:PrincipalTag/*, aws:PrincipalType,
+// aws:PrincipalIsAWSService, aws:username, aws:userid) unless the request
+// context gives them. A context key with a nil slice is absent; with an
+// empty slice it is present with no values. A key with several values
+// matches only through ForAnyValue:/ForAllValues:.
 //
 // # Evaluation order
 //
