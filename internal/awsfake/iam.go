@@ -432,6 +432,7 @@ func (c *call) simulate(p iampolicy.Principal, set iampolicy.PolicySet, sourceTy
 		if set.SCPs != nil {
 			b.WriteString("<OrganizationsDecisionDetail><AllowedByOrganizations>" + strconv.FormatBool(orgAllowed) + "</AllowedByOrganizations></OrganizationsDecisionDetail>")
 		}
+		missing = dedupe(missing)
 		if len(resources) == 1 && resources[0] == "*" && len(missing) > 0 {
 			b.WriteString("<MissingContextValues>")
 			for _, m := range missing {
@@ -448,8 +449,8 @@ func (c *call) simulate(p iampolicy.Principal, set iampolicy.PolicySet, sourceTy
 	return c.writeQuery(b.String())
 }
 
-// matchedXML lists identity/boundary statements that applied (never SCP
-// ones, AWS.md §4.3).
+// matchedXML lists the identity and resource statements that applied: for
+// a deny only the deny statements, never SCP ones (AWS.md §4.3).
 func matchedXML(res iampolicy.Result, sourceType string) string {
 	var s string
 	for _, t := range res.Types {
@@ -457,6 +458,9 @@ func matchedXML(res iampolicy.Result, sourceType string) string {
 			continue
 		}
 		for _, m := range t.Matched {
+			if res.Decision == iampolicy.ExplicitDeny && m.Effect != "Deny" {
+				continue
+			}
 			typ := sourceType
 			switch {
 			case strings.HasPrefix(m.Policy, "arn:aws:iam::aws:"):
@@ -466,7 +470,13 @@ func matchedXML(res iampolicy.Result, sourceType string) string {
 			case t.Type == iampolicy.TypeResource:
 				typ = "resource"
 			}
-			s += "<member>" + el("SourcePolicyId", m.Policy) + el("SourcePolicyType", typ) + "</member>"
+			// IAM names a policy by its name (inline or managed) or its
+			// input position ("PolicyInputList.1").
+			id := m.Policy
+			if i := strings.LastIndex(id, "/"); i >= 0 {
+				id = id[i+1:]
+			}
+			s += "<member>" + el("SourcePolicyId", id) + el("SourcePolicyType", typ) + "</member>"
 		}
 	}
 	if s == "" {
@@ -564,4 +574,16 @@ func identitySide(res iampolicy.Result) iampolicy.Result {
 		}
 	}
 	return res
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	out := ss[:0]
+	for _, v := range ss {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }

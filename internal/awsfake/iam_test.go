@@ -176,6 +176,15 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 		"bedrock:CreateModelCustomizationJob " + east:   "implicitDeny",
 		"bedrock:CreateModelCustomizationJob " + west:   "implicitDeny",
 	}
+	// For a deny, only the deny statement is listed.
+	first, err := c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(roleARN), ActionNames: []string{"bedrock:InvokeModel"}, ResourceArns: []string{west}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := first.EvaluationResults[0].ResourceSpecificResults[0]
+	if len(rs.MatchedStatements) != 1 || *rs.MatchedStatements[0].SourcePolicyId != "deny-west" || rs.MatchedStatements[0].SourcePolicyType != iamtypes.PolicySourceTypeRole {
+		t.Errorf("matched %+v", rs.MatchedStatements)
+	}
 	if pages != 2 || len(got) != len(want) {
 		t.Errorf("%d pages, results %v", pages, got)
 	}
