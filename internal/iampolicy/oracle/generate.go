@@ -145,7 +145,8 @@ var conditions = []cond{
 }
 
 // principalKinds are the callers: role sessions (with and without a role
-// path), an IAM user, and a session from another account.
+// path), IAM users, a federated user (GetFederationToken, which always has a
+// session policy), and a session from another account.
 type principalKind struct {
 	arn, roleARN, uniqueID, account string
 }
@@ -155,6 +156,7 @@ var principalKinds = []principalKind{
 	{"arn:aws:sts::" + acctA + ":assumed-role/App/build-42", "arn:aws:iam::" + acctA + ":role/team/App", "AROAAPPEXAMPLE67890", acctA},
 	{"arn:aws:iam::" + acctA + ":user/alice", "", "AIDAALICEEXAMPLE1234", acctA},
 	{"arn:aws:iam::" + acctA + ":user/dev/bob", "", "AIDABOBEXAMPLE567890", acctA},
+	{"arn:aws:sts::" + acctA + ":federated-user/carol", "", "", acctA},
 	{"arn:aws:sts::" + acctC + ":assumed-role/Caller/s1", "arn:aws:iam::" + acctC + ":role/Caller", "AROACALLEREXAMPLE123", acctC},
 }
 
@@ -294,7 +296,8 @@ func (g *gen) oneCase() Case {
 		d := g.named("boundary", "", g.identityDoc(c.Request, 1+g.r.IntN(2)))
 		pol.Boundary = &d
 	}
-	if strings.Contains(p.ARN, ":assumed-role/") && g.chance(0.2) {
+	federated := strings.Contains(p.ARN, ":federated-user/")
+	if federated || strings.Contains(p.ARN, ":assumed-role/") && g.chance(0.2) {
 		for i := range 1 + boolInt(g.chance(0.3)) {
 			pol.Session = append(pol.Session, g.named(fmt.Sprintf("session-%d", i), "", g.identityDoc(c.Request, 1+g.r.IntN(2))))
 		}

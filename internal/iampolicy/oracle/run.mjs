@@ -136,15 +136,22 @@ function mergeDocuments(named, where) {
 // caller, as documented in
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
 // (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalOrgID,
-// aws:PrincipalTag/*, aws:username, aws:userid). The oracle does not derive
-// them; iampolicy.Evaluate does, when they are absent from the context.
+// aws:PrincipalTag/*, aws:username, aws:userid; the values per principal
+// type are the table of reference_policies_variables.html). The oracle does
+// not derive them; iampolicy.Evaluate does, when they are absent from the
+// context.
 function principalContext(p) {
   const out = {}
   const arn = p.arn ?? ''
   const sessionMatch = /^arn:[^:]+:sts::\d{12}:assumed-role\/[^/]+\/(.+)$/.exec(arn)
   const userMatch = /^arn:[^:]+:iam::\d{12}:user\/(?:.*\/)?([^/]+)$/.exec(arn)
   const rootMatch = /^arn:[^:]+:iam::(\d{12}):root$/.exec(arn)
-  if (sessionMatch) {
+  const federatedMatch = /^arn:[^:]+:sts::(\d{12}):federated-user\/(.+)$/.exec(arn)
+  if (federatedMatch) {
+    // A GetFederationToken session: aws:userid is account:caller-specified-name.
+    out['aws:PrincipalArn'] = arn
+    out['aws:userid'] = `${federatedMatch[1]}:${federatedMatch[2]}`
+  } else if (sessionMatch) {
     // For a role session, aws:PrincipalArn is the role's ARN (with path).
     if (p.role_arn) out['aws:PrincipalArn'] = p.role_arn
     if (p.unique_id) out['aws:userid'] = `${p.unique_id}:${sessionMatch[1]}`
