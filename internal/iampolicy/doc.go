@@ -101,6 +101,9 @@
 // value"). Variables are substituted only after the fifth colon of an ARN.
 //
 // No policy short-circuits another: [Result.Blocked] lists every type that
-// denied, explicitly or by a missing Allow that was required, in the order
-// above, so a diagnosis can name them all.
+// denied, explicitly or by a missing Allow that was required, so a diagnosis
+// can name them all. Blocked and [Result.Types] use one fixed order: service
+// control policy, resource control policy, VPC endpoint policy,
+// resource-based (or role trust) policy, identity-based policy, permissions
+// boundary, session policy.
 package iampolicy

@@ -33,7 +33,10 @@ type Policy struct {
 
 // Statement is one statement of a policy. Exactly one of Action/NotAction is
 // set; at most one of Resource/NotResource and of Principal/NotPrincipal. A
-// nil slice or pointer means the element is absent.
+// nil slice or pointer means the element is absent. A statement without
+// Resource or NotResource applies to every resource (a role trust policy
+// has none). Principal and NotPrincipal are only evaluated in policies that
+// name principals: resource-based, trust, VPC endpoint and RCPs.
 type Statement struct {
 	Sid          string
 	Effect       string // "Allow" or "Deny"
