@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/bedrockdoctor/bedrockdoctor/client"
+	"github.com/bedrockdoctor/bedrockdoctor/diagnose"
+	"github.com/bedrockdoctor/bedrockdoctor/internal/awsfake"
+)
+
+const demoExamples = `  go run ./cmd/bedrock-doctor demo                  # every scenario
+  bedrock-doctor demo trust-policy                  # one scenario
+  bedrock-doctor demo --list                        # the scenarios and their expected layers
+  bedrock-doctor demo --json | jq '.[] | {scenario, expected, layer}'
+`
+
+// demoBudget bounds each scenario's diagnosis; the fake answers on
+// loopback, so this is generous.
+const demoBudget = 10 * time.Second
+
+// demoResult is one scenario's outcome; its JSON form is the demo's --json
+// output.
+type demoResult struct {
+	Scenario string           `json:"scenario"`
+	Title    string           `json:"title"`
+	Expected diagnose.Layer   `json:"expected"`
+	Layer    diagnose.Layer   `json:"layer"`
+	OK       bool             `json:"ok"`
+	Plain    string           `json:"plain_sdk_error,omitempty"`
+	Error    string           `json:"bedrockdoctor_error,omitempty"`
+	Report   *diagnose.Report `json:"report"`
+}
+
+// runDemo runs the built-in scenarios against a fake AWS in this process.
+func runDemo(ctx context.Context, e env, args []string) int {
+	fs := newFlagSet(e, "demo", "bedrock-doctor demo [SCENARIO...] [--list] [--json]\n\nRuns a local multi-account AWS in this process (loopback only: no AWS account,\nno network) and, for each scenario, makes the app's Bedrock call twice: with\na plain SDK client and with bedrockdoctor's client. It prints both errors and\nthe diagnosis. Exits 0 when every scenario's diagnosis names the expected layer.", demoExamples)
+	list := fs.Bool("list", false, "list the scenarios and exit")
+	asJSON := fs.Bool("json", false, "print the results as a JSON array and nothing else on stdout")
+	pos, err := parseFlags(e, fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if *list {
+		for _, s := range scenarios {
+			fmt.Fprintf(e.stdout, "%-17s expect %-17s %s\n", s.name, s.expect, s.title)
+		}
+		return exitOK
+	}
+	chosen := scenarios
+	if len(pos) > 0 {
+		chosen = nil
+		for _, name := range pos {
+			s, ok := findScenario(name)
+			if !ok {
+				return usageError(e, "demo", "unknown scenario %q (see bedrock-doctor demo --list)", name)
+			}
+			chosen = append(chosen, s)
+		}
+	}
+	// The demo's world is self-contained: a Bedrock API key in the
+	// environment would make the plain SDK client bypass it.
+	if os.Getenv("AWS_BEARER_TOKEN_BEDROCK") != "" {
+		os.Unsetenv("AWS_BEARER_TOKEN_BEDROCK")
+		fmt.Fprintln(e.stderr, "bedrock-doctor demo: ignoring AWS_BEARER_TOKEN_BEDROCK: the demo signs with its own fake credentials")
+	}
+
+	results := make([]demoResult, 0, len(chosen))
+	passed := 0
+	for i, s := range chosen {
+		if ctx.Err() != nil {
+			fmt.Fprintln(e.stderr, "bedrock-doctor demo: interrupted")
+			return exitUsage
+		}
+		res := playScenario(ctx, s)
+		results = append(results, res)
+		if res.OK {
+			passed++
+		}
+		if !*asJSON {
+			e.printScenario(i+1, len(chosen), s, res)
+		}
+	}
+	if *asJSON {
+		if err := writeJSON(e.stdout, results); err != nil {
+			fmt.Fprintf(e.stderr, "bedrock-doctor demo: write: %v\n", err)
+			return exitUsage
+		}
+	} else {
+		summary := fmt.Sprintf("%d/%d scenarios diagnosed as expected", passed, len(chosen))
+		if passed == len(chosen) {
+			summary = e.green(summary)
+		} else {
+			summary = e.red(summary)
+		}
+		fmt.Fprintf(e.stdout, "%s\n", e.bold(summary))
+	}
+	if passed != len(chosen) {
+		return exitDenied
+	}
+	return exitOK
+}
+
+func findScenario(name string) (scenario, bool) {
+	for _, s := range scenarios {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return scenario{}, false
+}
+
+// playScenario builds the scenario's world, serves it on loopback, and makes
+// the app's call with a plain SDK client and with the library's client.
+func playScenario(ctx context.Context, s scenario) demoResult {
+	d := newDemoWorld()
+	s.build(d)
+	var keys awsfake.Credentials
+	if s.badKeys {
+		// A key id the fake never issued, as after a key is deleted.
+		keys = awsfake.Credentials{AccessKeyID: "AKIA" + "DEMODELETEDKEY00", SecretAccessKey: "deleted-key-secret-not-a-real-secret00"}
+	} else {
+		keys = d.app.AccessKey()
+	}
+	srv := awsfake.NewServer(d.w)
+	defer srv.Close()
+	if s.route != nil {
+		srv.SetRouter(s.route)
+	}
+	base := srv.Config(s.region, keys)
+	res := demoResult{Scenario: s.name, Title: s.title, Expected: s.expect}
+
+	// The plain SDK: what the app logs today.
+	var plain *bedrockruntime.Client
+	if s.forgetRole {
+		plain = bedrockruntime.NewFromConfig(base)
+	} else {
+		cfg := base.Copy()
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), demoRole))
+		plain = bedrockruntime.NewFromConfig(cfg)
+	}
+	if err := converse(ctx, plain, s.model); err != nil {
+		res.Plain = err.Error()
+	}
+
+	// bedrockdoctor: the one-line migration (or AppendDiagnosis for an app
+	// that keeps the SDK's constructor).
+	dopts := diagnose.Options{Budget: demoBudget}
+	if s.auditor {
+		diag := srv.Config(s.region, d.auditor.AccessKey())
+		dopts.DiagnosticConfig = &diag
+	}
+	budget := func(o *diagnose.Options) { o.Budget, o.DiagnosticConfig = dopts.Budget, dopts.DiagnosticConfig }
+	var lib *bedrockruntime.Client
+	if s.forgetRole {
+		cfg := base.Copy()
+		client.AppendDiagnosis(&cfg.APIOptions, cfg, budget, func(o *diagnose.Options) { o.RoleARN = demoRole })
+		lib = bedrockruntime.NewFromConfig(cfg)
+	} else {
+		lib = client.NewFromConfig(base, client.WithRole(demoRole), client.WithDiagnosis(budget))
+	}
+	err := converse(ctx, lib, s.model)
+	var derr *diagnose.Error
+	switch {
+	case err == nil:
+		// The call worked; Run shows the checks that prove it.
+		r, rerr := diagnose.NewDiagnoser(base, dopts).Run(ctx, diagnose.Target{RoleARN: demoRole, ModelID: s.model, Operation: "Converse"})
+		if rerr != nil {
+			r = &diagnose.Report{SchemaVersion: diagnose.SchemaVersion, Layer: diagnose.LayerUnknown, Summary: "run: " + rerr.Error(), Checks: []diagnose.Check{}}
+		}
+		res.Report = r
+	case errors.As(err, &derr):
+		res.Error = err.Error()
+		res.Report = derr.Report
+	default:
+		res.Error = err.Error()
+		res.Report = &diagnose.Report{SchemaVersion: diagnose.SchemaVersion, Layer: diagnose.LayerUnknown, Summary: "the error was not diagnosed", Checks: []diagnose.Check{}}
+	}
+	res.Layer = res.Report.Layer
+	res.OK = res.Layer == s.expect
+	return res
+}
+
+// converse makes the app's call: one short Converse turn.
+func converse(ctx context.Context, br *bedrockruntime.Client, model string) error {
+	ctx, cancel := context.WithTimeout(ctx, demoBudget+5*time.Second)
+	defer cancel()
+	_, err := br.Converse(ctx, &bedrockruntime.ConverseInput{
+		ModelId: aws.String(model),
+		Messages: []types.Message{{
+			Role:    types.ConversationRoleUser,
+			Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: "Say hello."}},
+		}},
+		InferenceConfig: &types.InferenceConfiguration{MaxTokens: aws.Int32(16)},
+	})
+	return err
+}
+
+// printScenario writes one scenario for a newcomer: what is wrong, the two
+// errors side by side, then the report.
+func (e env) printScenario(i, n int, s scenario, res demoResult) {
+	w := e.stdout
+	fmt.Fprintf(w, "%s\n", e.bold(fmt.Sprintf("━━ %d/%d %s: %s", i, n, s.name, s.title)))
+	fmt.Fprintf(w, "  %s Converse %s in %s, app user %s", e.dim("call:"), s.model, s.region, "arn:aws:iam::"+srcAccount+":user/app")
+	if s.forgetRole {
+		fmt.Fprintf(w, " (meant to assume %s)\n", demoRole)
+	} else {
+		fmt.Fprintf(w, " → %s\n", demoRole)
+	}
+	plain := "(none: the call succeeded)"
+	if res.Plain != "" {
+		plain = sanitize(res.Plain)
+	}
+	mine := "(none: the call succeeded)"
+	if res.Error != "" {
+		mine = sanitize(res.Error)
+	}
+	fmt.Fprintf(w, "  %s     %s\n", e.bold("plain SDK error:"), plain)
+	fmt.Fprintf(w, "  %s  %s\n", e.bold("with bedrockdoctor:"), mine)
+	mark := e.green("✓")
+	if !res.OK {
+		mark = e.red("✗ MISMATCH")
+	}
+	fmt.Fprintf(w, "  expected layer %s, diagnosed %s %s; fixed by %s\n", s.expect, e.layerText(res.Layer), mark, s.who)
+	if s.auditor {
+		fmt.Fprintf(w, "  %s the checks read account %s as its read-only user bedrockdoctor-auditor (diagnose.Options.DiagnosticConfig)\n", e.dim("note:"), tgtAccount)
+	}
+	fmt.Fprintln(w, "  report:")
+	e.printRunbook(w, res.Report, "    ")
+	fmt.Fprintln(w)
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode"
+
+	"github.com/bedrockdoctor/bedrockdoctor/diagnose"
+)
+
+// exitFor maps a report to the exit code: a named layer is 1, unknown is 3,
+// and none is 0 only when every check could run.
+func exitFor(r *diagnose.Report) int {
+	switch r.Layer {
+	case diagnose.LayerNone:
+		for _, c := range r.Checks {
+			if c.Status == diagnose.StatusUnknown {
+				return exitUndecided
+			}
+		}
+		return exitOK
+	case diagnose.LayerUnknown:
+		return exitUndecided
+	default:
+		return exitDenied
+	}
+}
+
+// sanitize replaces control characters (terminal escapes, carriage returns)
+// in one line of text from a remote party, so it cannot repaint the
+// terminal.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// sanitizeBlock is sanitize for multi-line text: newlines and tabs stay.
+func sanitizeBlock(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// colorWanted reports whether to colour f: only a terminal, never with
+// NO_COLOR set (https://no-color.org) or TERM=dumb.
+func colorWanted(f *os.File) bool {
+	fi, err := f.Stat()
+	return colorFor(err == nil && fi.Mode()&os.ModeCharDevice != 0, os.LookupEnv)
+}
+
+// colorFor is colorWanted's rule, apart from the terminal test.
+func colorFor(terminal bool, lookupEnv func(string) (string, bool)) bool {
+	if _, set := lookupEnv("NO_COLOR"); set {
+		return false
+	}
+	if term, _ := lookupEnv("TERM"); term == "dumb" {
+		return false
+	}
+	return terminal
+}
+
+// paint wraps s in an SGR colour when colour is on.
+func (e env) paint(code, s string) string {
+	if !e.color {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (e env) green(s string) string { return e.paint("32", s) }
+func (e env) red(s string) string   { return e.paint("31", s) }
+func (e env) bold(s string) string  { return e.paint("1", s) }
+func (e env) dim(s string) string   { return e.paint("2", s) }
+
+// layerText colours a layer: green for none, red for a named layer, plain
+// for unknown.
+func (e env) layerText(l diagnose.Layer) string {
+	switch l {
+	case diagnose.LayerNone:
+		return e.green(string(l))
+	case diagnose.LayerUnknown:
+		return e.bold(string(l))
+	default:
+		return e.red(string(l))
+	}
+}
+
+// printReport writes the runbook (the report's text form, indented), then
+// the verdict, the evidence and the fix.
+func (e env) printReport(w io.Writer, r *diagnose.Report, indent string) {
+	e.printRunbook(w, r, indent)
+	fmt.Fprintf(w, "%s%s %s", indent, e.bold("verdict:"), e.layerText(r.Layer))
+	if r.Summary != "" {
+		fmt.Fprintf(w, ": %s", sanitize(r.Summary))
+	}
+	fmt.Fprintln(w)
+	if len(r.Candidates) > 0 {
+		names := make([]string, len(r.Candidates))
+		for i, c := range r.Candidates {
+			names[i] = string(c)
+		}
+		fmt.Fprintf(w, "%s%s %s\n", indent, e.bold("could also be:"), strings.Join(names, ", "))
+	}
+	for _, c := range r.Checks {
+		if c.Status == diagnose.StatusFail {
+			fmt.Fprintf(w, "%s%s %s: %s\n", indent, e.bold("evidence:"), c.Name, sanitize(c.Detail))
+		}
+	}
+	for _, c := range r.Checks {
+		if c.Status == diagnose.StatusUnknown && c.Needs != "" {
+			fmt.Fprintf(w, "%s%s %s needs %s\n", indent, e.bold("to decide:"), c.Name, sanitize(c.Needs))
+		}
+	}
+	if r.Fix != "" {
+		fmt.Fprintf(w, "%s%s %s\n", indent, e.bold("fix:"), sanitize(r.Fix))
+	}
+}
+
+// printRunbook writes the report's text form, indented and sanitised.
+func (e env) printRunbook(w io.Writer, r *diagnose.Report, indent string) {
+	for _, line := range strings.Split(strings.TrimRight(sanitizeBlock(r.String()), "\n"), "\n") {
+		fmt.Fprintf(w, "%s%s\n", indent, line)
+	}
+}
+
+// writeJSON writes v as indented JSON, the only thing on stdout in --json
+// mode.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// newFlagSet returns a flag set that reports errors to the caller instead
+// of exiting, with a usage text that includes examples.
+func newFlagSet(e env, name, synopsis, examples string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+		fmt.Fprintf(out, "\nExamples:\n%s", examples)
+	}
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments
+// ("explain TEXT --json"), and returns the positionals. A help request
+// prints the usage to stdout and returns flag.ErrHelp.
+func parseFlags(e env, fs *flag.FlagSet, args []string) ([]string, error) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			fs.SetOutput(e.stdout)
+			fs.Usage()
+			return nil, flag.ErrHelp
+		}
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// flagExit is the exit code for a parseFlags error: 0 for help, 2 otherwise
+// (the flag package has already said what was wrong).
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+// usageError prints a usage problem and returns exitUsage.
+func usageError(e env, cmd, format string, a ...any) int {
+	fmt.Fprintf(e.stderr, "bedrock-doctor %s: %s\nRun \"bedrock-doctor %s --help\" for usage.\n", cmd, sanitize(fmt.Sprintf(format, a...)), cmd)
+	return exitUsage
+}
