@@ -110,6 +110,9 @@ func TestParseForms(t *testing.T) {
 	if !reflect.DeepEqual(enc, p) {
 		t.Errorf("path-escaped form parsed differently:\n%s\n%s", enc, p)
 	}
+	if bom := MustParse("\ufeff" + doc); !reflect.DeepEqual(bom, p) {
+		t.Errorf("document with a byte order mark parsed differently:\n%s\n%s", bom, p)
+	}
 	star := MustParse(`{"Statement":{"Effect":"Deny","NotPrincipal":"*","NotAction":"s3:*","NotResource":["arn:aws:s3:::b"]}}`)
 	if want := `{"Statement":[{"Effect":"Deny","NotPrincipal":"*","NotAction":["s3:*"],"NotResource":["arn:aws:s3:::b"]}]}`; star.String() != want {
 		t.Errorf("String()\n got %s\nwant %s", star, want)

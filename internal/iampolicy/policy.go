@@ -85,7 +85,8 @@ type Condition struct {
 // and Document (AWS.md §4.2). Errors wrap ErrMalformed and name the JSON path
 // of the fault, such as Statement[1].Condition.StringLike.
 func Parse(doc string) (*Policy, error) {
-	text := strings.TrimSpace(doc)
+	// Editors on Windows save JSON with a byte order mark; it is not JSON.
+	text := strings.TrimSpace(strings.TrimPrefix(doc, "\ufeff"))
 	if strings.HasPrefix(text, "%") {
 		dec, err := url.QueryUnescape(text)
 		if err != nil {
