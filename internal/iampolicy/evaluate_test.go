@@ -97,3 +97,27 @@ func TestEvaluateNilPolicy(t *testing.T) {
 		t.Errorf("got %v, want implicit deny", r.Decision)
 	}
 }
+
+// TestEvaluateConcurrent evaluates one parsed policy set from many
+// goroutines; run with -race it shows that policies are read-only after
+// Parse.
+func TestEvaluateConcurrent(t *testing.T) {
+	set := benchSet(7, 7, 7)
+	req := benchRequest()
+	want := Evaluate(req, set)
+	done := make(chan Result)
+	for i := 0; i < 8; i++ {
+		go func() {
+			var r Result
+			for j := 0; j < 50; j++ {
+				r = Evaluate(req, set)
+			}
+			done <- r
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if r := <-done; !reflect.DeepEqual(r, want) {
+			t.Errorf("concurrent result differs: %+v", r)
+		}
+	}
+}

@@ -95,3 +95,49 @@ func refMatchResource(pattern, arn string) bool {
 	}
 	return true
 }
+
+// FuzzEvaluate checks that evaluation never panics whatever the policy and
+// request, and that the result is self-consistent: an Allow has nothing
+// blocked, a deny names at least one blocking type.
+func FuzzEvaluate(f *testing.F) {
+	f.Add(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"arn:aws:s3:::b/${aws:username}/*","Condition":{"ForAnyValue:StringLike":{"aws:TagKeys":"a*"}}}}`,
+		"s3:GetObject", "arn:aws:s3:::b/alice/x", "aws:TagKeys", "abc", "222222222222")
+	f.Add(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}}`,
+		"sts:AssumeRole", "arn:aws:iam::222222222222:role/R", "sts:ExternalId", "x", "222222222222")
+	f.Fuzz(func(t *testing.T, doc, action, resource, key, value, resourceAccount string) {
+		p, err := Parse(doc)
+		if err != nil {
+			return
+		}
+		principals := []Principal{
+			{ARN: "arn:aws:sts::111111111111:assumed-role/App/s1", RoleARN: "arn:aws:iam::111111111111:role/App", UniqueID: "AROAEXAMPLE", Account: "111111111111", OrgID: "o-abc", Tags: map[string]string{"team": value}},
+			{ARN: "arn:aws:iam::111111111111:user/alice", UniqueID: "AIDAEXAMPLE", Account: "111111111111"},
+			{ARN: "arn:aws:iam::111111111111:root", Account: "111111111111"},
+			{ARN: "bedrock.amazonaws.com"},
+			{},
+		}
+		np := func(typ PolicyType) NamedPolicy { return NamedPolicy{Name: string(typ), Type: typ, Policy: p} }
+		sets := []PolicySet{
+			{Identity: []NamedPolicy{np(TypeIdentity)}},
+			{Identity: []NamedPolicy{np(TypeIdentity)}, Resource: []NamedPolicy{np(TypeResource)}},
+			{Resource: []NamedPolicy{np(TypeTrust)}, SCPs: [][]NamedPolicy{{np(TypeSCP)}}, RCPs: [][]NamedPolicy{{np(TypeRCP)}}},
+			{Identity: []NamedPolicy{np(TypeIdentity)}, Boundary: &NamedPolicy{Name: "b", Type: TypeBoundary, Policy: p},
+				Session: []NamedPolicy{np(TypeSession)}, Endpoint: &NamedPolicy{Name: "e", Type: TypeVPCEndpoint, Policy: p}},
+		}
+		for _, pr := range principals {
+			for _, set := range sets {
+				req := Request{Principal: pr, Action: action, Resource: resource, ResourceAccount: resourceAccount,
+					Context: map[string][]string{key: {value}}}
+				r := Evaluate(req, set)
+				switch {
+				case r.Decision == Allow && len(r.Blocked) != 0:
+					t.Fatalf("allow with blocked types %v", r.Blocked)
+				case r.Decision != Allow && len(r.Blocked) == 0:
+					t.Fatalf("%v without a blocking type", r.Decision)
+				case r.Decision != Allow && r.Decision != ImplicitDeny && r.Decision != ExplicitDeny:
+					t.Fatalf("decision %d", r.Decision)
+				}
+			}
+		}
+	})
+}
