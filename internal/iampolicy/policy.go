@@ -19,7 +19,10 @@ const (
 	Version2008 = "2008-10-17"
 )
 
-// Policy is a parsed IAM policy document.
+// Policy is a parsed IAM policy document. Obtain one from Parse or
+// MustParse: they compile the statements' patterns, and a Policy assembled
+// by hand has none, so its statements match nothing. A Policy is read-only
+// after parsing and safe for concurrent use.
 type Policy struct {
 	// Version is the policy language version as written; empty if the
 	// document had none (which AWS treats as 2008-10-17).
