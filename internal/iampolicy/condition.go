@@ -89,19 +89,30 @@ var baseOperators = map[string]operator{
 	"Null":                      {fam: famNull},
 }
 
+// operatorsByLower indexes baseOperators by lower-case name: operator names
+// are matched case-insensitively, as the outside oracle does, so that a
+// policy IAM may accept with "stringEquals" is not rejected here.
+var operatorsByLower = func() map[string]operator {
+	m := make(map[string]operator, len(baseOperators))
+	for k, v := range baseOperators {
+		m[strings.ToLower(k)] = v
+	}
+	return m
+}()
+
 func parseOperator(name string) (operator, error) {
-	base := name
+	base := strings.ToLower(name)
 	var q qualifier
-	if rest, ok := strings.CutPrefix(base, "ForAnyValue:"); ok {
+	if rest, ok := strings.CutPrefix(base, "foranyvalue:"); ok {
 		base, q = rest, qualAny
-	} else if rest, ok := strings.CutPrefix(base, "ForAllValues:"); ok {
+	} else if rest, ok := strings.CutPrefix(base, "forallvalues:"); ok {
 		base, q = rest, qualAll
 	}
 	ifExists := false
-	if rest, ok := strings.CutSuffix(base, "IfExists"); ok {
+	if rest, ok := strings.CutSuffix(base, "ifexists"); ok {
 		base, ifExists = rest, true
 	}
-	op, ok := baseOperators[base]
+	op, ok := operatorsByLower[base]
 	if !ok {
 		return op, errors.New("unknown condition operator")
 	}

@@ -113,6 +113,11 @@ func TestParseForms(t *testing.T) {
 	if bom := MustParse("\ufeff" + doc); !reflect.DeepEqual(bom, p) {
 		t.Errorf("document with a byte order mark parsed differently:\n%s\n%s", bom, p)
 	}
+	// Operator names match case-insensitively and keep their spelling.
+	lower := MustParse(`{"Statement":{"Effect":"Allow","Action":"*","Condition":{"forAnyValue:stringLikeIfExists":{"aws:TagKeys":"a*"}}}}`)
+	if c := lower.Statements[0].Condition[0]; c.Operator != "forAnyValue:stringLikeIfExists" || c.op.qual != qualAny || !c.op.ifExists || !c.op.like {
+		t.Errorf("lower-case operator parsed as %+v", c)
+	}
 	star := MustParse(`{"Statement":{"Effect":"Deny","NotPrincipal":"*","NotAction":"s3:*","NotResource":["arn:aws:s3:::b"]}}`)
 	if want := `{"Statement":[{"Effect":"Deny","NotPrincipal":"*","NotAction":["s3:*"],"NotResource":["arn:aws:s3:::b"]}]}`; star.String() != want {
 		t.Errorf("String()\n got %s\nwant %s", star, want)
