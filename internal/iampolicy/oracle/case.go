@@ -130,24 +130,37 @@ func LoadCases(dir string) ([]Case, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load cases: %w", err)
 		}
-		var f File
-		if err := json.Unmarshal(data, &f); err != nil {
-			return nil, fmt.Errorf("load cases: %s: %w: %w", path, ErrBadCase, err)
+		cases, err := ParseCases(data, filepath.Base(path))
+		if err != nil {
+			return nil, fmt.Errorf("load cases: %w", err)
 		}
-		for i := range f.Cases {
-			c := &f.Cases[i]
-			c.File = filepath.Base(path)
-			if err := c.validate(); err != nil {
-				return nil, fmt.Errorf("load cases: %s: case %d: %w", path, i, err)
-			}
+		for i := range cases {
+			c := &cases[i]
 			if prev, dup := names[c.Name]; dup {
 				return nil, fmt.Errorf("load cases: %s: case %q: %w: name also used in %s", path, c.Name, ErrBadCase, prev)
 			}
 			names[c.Name] = c.File
 		}
-		all = append(all, f.Cases...)
+		all = append(all, cases...)
 	}
 	return all, nil
+}
+
+// ParseCases decodes one case file and checks every case in it; file names
+// the source in errors and in Case.File.
+func ParseCases(data []byte, file string) ([]Case, error) {
+	var f File
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", file, ErrBadCase, err)
+	}
+	for i := range f.Cases {
+		c := &f.Cases[i]
+		c.File = file
+		if err := c.validate(); err != nil {
+			return nil, fmt.Errorf("%s: case %d: %w", file, i, err)
+		}
+	}
+	return f.Cases, nil
 }
 
 func (c *Case) validate() error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,4 +147,61 @@ func TestNamedDocText(t *testing.T) {
 	if _, err := (NamedDoc{Name: "e"}).Text(); err == nil {
 		t.Error("empty document: no error")
 	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/generate.golden")
+
+// TestGenerateGolden pins the first generated cases of the seed the
+// differential test uses, so a change to the generator is a visible diff
+// (go test -run TestGenerateGolden -update).
+func TestGenerateGolden(t *testing.T) {
+	got, err := json.MarshalIndent(Generate(generatedSeed, 3), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	golden := filepath.Join("testdata", "generate.golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("Generate(%d, 3) differs from %s; run with -update if the change is intended", generatedSeed, golden)
+	}
+}
+
+func FuzzParseCases(f *testing.F) {
+	for _, path := range []string{filepath.Join("testdata", "cases", "known.json")} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"cases":[{"name":"x","request":{"principal":{"arn":"a"},"action":"s3:GetObject","resource":"*"},"policies":{"scps":[[{"name":"n","document":"%7B%7D"}]]},"oracle":"skip:"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cases, err := ParseCases(data, "fuzz.json")
+		if err != nil {
+			if !errors.Is(err, ErrBadCase) {
+				t.Fatalf("error does not wrap ErrBadCase: %v", err)
+			}
+			return
+		}
+		for i := range cases {
+			c := &cases[i]
+			if c.Name == "" || c.Request.Action == "" || c.Request.Resource == "" || c.Request.Principal.ARN == "" {
+				t.Fatalf("case %d accepted without its required fields", i)
+			}
+			for _, d := range c.Policies.all() {
+				_, _ = d.Text()
+			}
+			// Building the evaluator's input must never panic either.
+			_, _, _ = build(c)
+		}
+	})
 }
