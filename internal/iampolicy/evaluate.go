@@ -30,9 +30,10 @@ func (v *verdict) decide() {
 func (v *verdict) ok() bool { return !v.present || v.tr.Decision == Allow }
 
 // Evaluate decides req against set as AWS documents it
-// (reference_policies_evaluation-logic.html; AWS.md §3.1–3.3) and explains
-// the decision. It evaluates every policy, so the result lists every type
-// that denies, not only the first.
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)
+// and explains the decision. It evaluates every policy, so the result lists
+// every type that denies, not only the first. The package documentation
+// gives the order and the rules.
 func Evaluate(req Request, set PolicySet) Result {
 	e := newEnv(&req)
 	trust := isTrustAction(req.Action, req.Resource)

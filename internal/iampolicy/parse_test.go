@@ -100,8 +100,8 @@ func TestParseForms(t *testing.T) {
 	if p.String() != canonical {
 		t.Errorf("String()\n got %s\nwant %s", p.String(), canonical)
 	}
-	// IAM returns documents URL-encoded (AWS.md §4.2); both forms parse
-	// to the same policy.
+	// IAM returns documents "URL-encoded compliant with RFC 3986"
+	// (API_Role.html); both forms parse to the same policy.
 	enc := MustParse(url.QueryEscape(doc))
 	if !reflect.DeepEqual(enc, p) {
 		t.Errorf("url-encoded form parsed differently:\n%s\n%s", enc, p)

@@ -85,8 +85,10 @@ type Condition struct {
 
 // Parse parses a policy document as IAM stores it: JSON text, or JSON text
 // URL-encoded as the IAM API returns AssumeRolePolicyDocument, PolicyDocument
-// and Document (AWS.md §4.2). Errors wrap ErrMalformed and name the JSON path
-// of the fault, such as Statement[1].Condition.StringLike.
+// and Document ("URL-encoded compliant with RFC 3986",
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html).
+// Errors wrap ErrMalformed and name the JSON path of the fault, such as
+// Statement[1].Condition.StringLike.
 func Parse(doc string) (*Policy, error) {
 	// Editors on Windows save JSON with a byte order mark; it is not JSON.
 	text := strings.TrimSpace(strings.TrimPrefix(doc, "\ufeff"))

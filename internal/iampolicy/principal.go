@@ -5,7 +5,7 @@ import "strings"
 // grant is how directly a resource-based policy named the caller. It decides
 // which implicit denies still limit a same-account grant
 // (reference_policies_evaluation-logic.html, "Resource-based policies and
-// implicit denies"; AWS.md §3.1 step 4).
+// implicit denies").
 type grant uint8
 
 const (
