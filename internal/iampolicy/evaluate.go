@@ -289,3 +289,17 @@ func (d Decision) String() string {
 	}
 	return "Decision(" + strconv.Itoa(int(d)) + ")"
 }
+
+// Denies returns the Deny statements that applied, in the order of Types:
+// the statements an access-denied message with "explicit deny" points at.
+func (r Result) Denies() []StatementRef {
+	var out []StatementRef
+	for _, t := range r.Types {
+		for _, m := range t.Matched {
+			if m.Effect == "Deny" {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}

@@ -60,6 +60,12 @@ func TestEvaluateExplanation(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
+	if d := got.Denies(); !reflect.DeepEqual(d, []StatementRef{{Policy: "scp/ou", Type: TypeSCP, Index: 1, Sid: "Regions", Effect: "Deny"}}) {
+		t.Errorf("Denies() = %+v", d)
+	}
+	if d := (Result{}).Denies(); d != nil {
+		t.Errorf("Denies() of an empty result = %+v", d)
+	}
 	for d, s := range map[Decision]string{Allow: "allow", ExplicitDeny: "explicit deny", ImplicitDeny: "implicit deny", Decision(7): "Decision(7)"} {
 		if d.String() != s {
 			t.Errorf("Decision(%d).String() = %q, want %q", int(d), d.String(), s)

@@ -43,12 +43,8 @@ func ExampleEvaluate() {
 	r := iampolicy.Evaluate(req, set)
 	fmt.Println("explicit deny:", r.Decision == iampolicy.ExplicitDeny)
 	fmt.Println("blocked by:", r.Blocked)
-	for _, t := range r.Types {
-		for _, m := range t.Matched {
-			if m.Effect == "Deny" {
-				fmt.Printf("denied by %s statement %d (%s)\n", m.Policy, m.Index, m.Sid)
-			}
-		}
+	for _, m := range r.Denies() {
+		fmt.Printf("denied by %s statement %d (%s)\n", m.Policy, m.Index, m.Sid)
 	}
 	// Output:
 	// explicit deny: true
