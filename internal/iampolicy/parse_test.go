@@ -118,6 +118,10 @@ func TestParseForms(t *testing.T) {
 	if c := lower.Statements[0].Condition[0]; c.Operator != "forAnyValue:stringLikeIfExists" || c.op.qual != qualAny || !c.op.ifExists || !c.op.like {
 		t.Errorf("lower-case operator parsed as %+v", c)
 	}
+	html := MustParse(`{"Statement":{"Effect":"Allow","Action":"*","Condition":{"StringLike":{"sns:Endpoint":"https://example.com/?a=1&b=<2>"}}}}`)
+	if want := `{"Statement":[{"Effect":"Allow","Action":["*"],"Condition":{"StringLike":{"sns:Endpoint":["https://example.com/?a=1&b=<2>"]}}}]}`; html.String() != want {
+		t.Errorf("String()\n got %s\nwant %s", html, want)
+	}
 	star := MustParse(`{"Statement":{"Effect":"Deny","NotPrincipal":"*","NotAction":"s3:*","NotResource":["arn:aws:s3:::b"]}}`)
 	if want := `{"Statement":[{"Effect":"Deny","NotPrincipal":"*","NotAction":["s3:*"],"NotResource":["arn:aws:s3:::b"]}]}`; star.String() != want {
 		t.Errorf("String()\n got %s\nwant %s", star, want)

@@ -611,7 +611,11 @@ func writeJSONList(b *bytes.Buffer, v []string) {
 	b.WriteByte(']')
 }
 
+// writeJSONString writes s as a JSON string. HTML escaping is off so that
+// condition values such as URLs read as written ("&", not "\u0026").
 func writeJSONString(b *bytes.Buffer, s string) {
-	enc, _ := json.Marshal(s) // marshalling a string cannot fail
-	b.Write(enc)
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // encoding a string cannot fail
+	b.Truncate(b.Len() - 1) // Encode appends a newline
 }
