@@ -616,6 +616,6 @@ func writeJSONList(b *bytes.Buffer, v []string) {
 func writeJSONString(b *bytes.Buffer, s string) {
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // encoding a string cannot fail
+	_ = enc.Encode(s)       // encoding a string cannot fail
 	b.Truncate(b.Len() - 1) // Encode appends a newline
 }
