@@ -545,11 +545,12 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 		client = iam.NewFromConfig(in.diag)
 	}
 	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		denied   []string
-		failures []string
-		org      bool
+		wg         sync.WaitGroup
+		mu         sync.Mutex
+		denied     []string
+		deniedARNs []string
+		failures   []string
+		org        bool
 	)
 	for _, leg := range legs {
 		wg.Go(func() {
@@ -569,6 +570,7 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 			org = org || o
 			if st == StatusFail {
 				denied = append(denied, detail)
+				deniedARNs = append(deniedARNs, leg.resource)
 			}
 		})
 	}
@@ -581,7 +583,7 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 	case len(denied) > 0:
 		c.Status = StatusFail
 		c.Detail = policySource + "'s policies do not allow " + strings.Join(denied, "; ")
-		in.setEv(func(e *evidence) { e.roleAllowed = StatusFail })
+		in.setEv(func(e *evidence) { e.roleAllowed, e.deniedResources = StatusFail, deniedARNs })
 	case len(failures) > 0:
 		c.Status = StatusUnknown
 		c.Detail = "iam:SimulatePrincipalPolicy failed: " + failures[0]

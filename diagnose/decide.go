@@ -30,9 +30,13 @@ var checkOrder = map[string]int{
 // failing layer in chain order, except that a layer the error text proves
 // is kept (the report explains this error), and an undecided assume-role
 // failure stays assume-role with its candidates.
+//
+// decide runs after collect has returned, so it reads the evidence without
+// the lock; the helpers it calls take the lock themselves.
 func (in *inquiry) decide() *Report {
 	in.mu.Lock()
-	defer in.mu.Unlock()
+	checks := append([]Check(nil), in.checks...)
+	in.mu.Unlock()
 	r := &Report{SchemaVersion: SchemaVersion, Layer: LayerUnknown}
 	if in.seed != nil {
 		cp := *in.seed
@@ -40,7 +44,7 @@ func (in *inquiry) decide() *Report {
 		r.Checks = append([]Check(nil), in.seed.Checks...)
 		r.Candidates = append([]Layer(nil), in.seed.Candidates...)
 	}
-	r.Checks = append(r.Checks, in.checks...)
+	r.Checks = append(r.Checks, checks...)
 	sort.SliceStable(r.Checks, func(i, j int) bool { return rank(r.Checks[i].Name) < rank(r.Checks[j].Name) })
 	in.fillFacts(r)
 
@@ -188,7 +192,10 @@ func (in *inquiry) explainLayer(r *Report) {
 		r.Fix = "in account " + in.ev.source.account + ", add to " + src + "'s identity policy an Allow for " + strings.Join(in.assumeActions(), ", ") + " on " + role
 		r.FixPolicy = fixPolicyJSON(map[string]any{"Effect": "Allow", "Action": in.assumeActions(), "Resource": role})
 	case LayerTrustPolicy:
-		r.Summary = "the trust policy of " + role + " in account " + acct + " does not accept " + src + ": " + detail
+		r.Summary = "the trust policy of " + role + " in account " + acct + " does not accept " + src
+		if strings.Contains(detail, "does not exist") || strings.Contains(detail, "condition") {
+			r.Summary += ": " + detail
+		}
 		principal := src
 		if p, ok := sourcePolicyARN(src); ok {
 			principal = p
@@ -202,7 +209,12 @@ func (in *inquiry) explainLayer(r *Report) {
 	case LayerWrongPrincipal:
 		// Written by checkPrincipal, which has the call's facts.
 	case LayerRolePermissions:
-		r.Summary = "the role " + orElse(role, src) + " in account " + acct + " is not allowed " + in.action + " on every ARN the call needs: " + detail
+		r.Summary = orElse(role, src) + " in account " + acct + " may not " + in.action + " on every ARN the call needs"
+		if len(in.ev.deniedResources) > 0 {
+			r.Summary += ": denied on " + strings.Join(in.ev.deniedResources, ", ")
+		} else {
+			r.Summary += ": " + detail
+		}
 		legs := in.expansion()
 		var resources []string
 		for _, l := range legs {
@@ -213,13 +225,13 @@ func (in *inquiry) explainLayer(r *Report) {
 			r.FixPolicy = fixPolicyJSON(map[string]any{"Effect": "Allow", "Action": in.action, "Resource": resources})
 		}
 	case LayerOrgPolicy:
-		r.Summary = "an organization policy (SCP or RCP) denies: " + detail
+		r.Summary = "an organization policy (SCP or RCP) denies: " + strings.TrimPrefix(detail, "a service control policy denies ")
 		r.Fix = "ask the organization's administrators to allow " + in.action + " for the regions the call routes to"
 		if in.model.Kind == bedrockid.KindInferenceProfile {
 			r.Fix += " (" + strings.Join(regionsOf(in.ev.destinations), ", ") + "); a region-deny SCP must allow every destination region of the inference profile, and \"unspecified\" for global profiles"
 		}
 	case LayerModelAccess:
-		r.Summary = "the model is not enabled for account " + acct + " in " + in.region + ": " + detail
+		r.Summary = detail
 		r.Fix = "in account " + acct + ", enable the model in " + in.region + ": give the invoking role aws-marketplace:Subscribe, aws-marketplace:ViewSubscriptions and aws-marketplace:Unsubscribe for the first call, submit the Anthropic use-case form where required, and retry after a few minutes"
 	case LayerRegion:
 		r.Summary = "the model is not offered where the client calls it: " + detail

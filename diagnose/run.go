@@ -85,7 +85,9 @@ type evidence struct {
 	regionOK      Status
 	modelIDOK     Status
 	destinations  []string // destination foundation-model ARNs of a profile
-	profileARN    string
+	// deniedResources are the ARNs the role's simulation denied.
+	deniedResources []string
+	profileARN      string
 }
 
 type identity struct{ arn, account, userID string }
