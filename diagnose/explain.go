@@ -208,7 +208,7 @@ func (e *explainer) decide() {
 		e.set(LayerUnknown, []Layer{LayerModelID, LayerRegion}, "Bedrock does not know the model identifier"+e.where()+": either the id is wrong (model-id) or the model is not offered in that region (region)",
 			"Compare the id with ListFoundationModels and ListInferenceProfiles in the client's region: a typo, a retired id or a missing inference-profile prefix is fixed in the id; a model not offered there needs another region.")
 
-	case KindThrottling, KindQuota, KindServerError, KindValidation:
+	case KindThrottling, KindQuota, KindServerError, KindValidation, KindNetwork:
 		what := m.Code
 		if what == "" {
 			what = string(m.Kind)
@@ -224,6 +224,7 @@ var notAccessAbout = map[MessageKind]string{
 	KindQuota:       "a service quota",
 	KindServerError: "a service-side fault (retry later)",
 	KindValidation:  "the request itself (its body or parameters)",
+	KindNetwork:     "reaching AWS at all (DNS, proxy, connectivity, or a deadline that ended the call)",
 }
 
 func shortKind(k MessageKind) string {

@@ -105,6 +105,9 @@ const (
 	KindServerError MessageKind = "server-error"
 	// KindValidation is any other ValidationException: a bad request body.
 	KindValidation MessageKind = "validation"
+	// KindNetwork is a request that never got an AWS answer: DNS, connection,
+	// timeout or cancellation ("dial tcp", "ENOTFOUND", "context canceled").
+	KindNetwork MessageKind = "network"
 	// KindUnrecognized is a text ParseMessage could not classify.
 	KindUnrecognized MessageKind = "unrecognized"
 )
@@ -114,7 +117,7 @@ const (
 // throttling, quotas, service faults, a bad request or an unreadable text.
 func (k MessageKind) IsAccessDenial() bool {
 	switch k {
-	case KindThrottling, KindQuota, KindServerError, KindValidation, KindUnrecognized, "":
+	case KindThrottling, KindQuota, KindServerError, KindValidation, KindNetwork, KindUnrecognized, "":
 		return false
 	}
 	return true
@@ -565,10 +568,28 @@ func codeAndText(s string) (code, text string, ok bool) {
 		}
 		c = c[:j]
 	}
-	if !looksLikeCode(c) {
+	if !looksLikeCode(c) || !codeShaped(c) {
 		return "", "", false
 	}
 	return c, s[i+2:], true
+}
+
+// codeShaped reports whether an identifier before ": " is an error code
+// rather than a method or logger name ("InvokeModel: operation error ..."):
+// modeled codes end in Exception, Error or Fault; the unmodeled STS/IAM ones
+// are listed.
+func codeShaped(c string) bool {
+	if strings.HasSuffix(c, "Exception") || strings.HasSuffix(c, "Error") || strings.HasSuffix(c, "Fault") {
+		return true
+	}
+	switch c {
+	case "AccessDenied", "ExpiredToken", "InvalidClientTokenId", "SignatureDoesNotMatch", "IncompleteSignature",
+		"Throttling", "RequestTimeTooSkewed", "RequestExpired", "InvalidIdentityToken", "IDPRejectedClaim",
+		"IDPCommunicationError", "MalformedPolicyDocument", "PackedPolicyTooLarge", "InternalFailure",
+		"ServiceUnavailable", "AuthFailure", "OptInRequired", "UnauthorizedOperation":
+		return true
+	}
+	return false
 }
 
 // looksLikeCode reports whether s can be an AWS error code: one identifier
@@ -897,24 +918,30 @@ func (p *parser) classify() {
 		p.m.Kind = KindRegionDisabled
 	case strings.Contains(lower, "token has expired and refresh failed"),
 		strings.Contains(lower, "sso session"), strings.Contains(lower, "cached sso token"),
-		strings.Contains(lower, "sso token"):
+		strings.Contains(lower, "sso token"), strings.Contains(lower, "session token not found or invalid"),
+		code == "InvalidGrantException":
 		p.m.Kind = KindSSOExpired
 	case code == "ExpiredToken", code == "ExpiredTokenException",
 		strings.Contains(lower, "security token included in the request is expired"),
 		strings.Contains(lower, "provided token has expired"):
 		p.m.Kind = KindExpiredToken
-	case code == "UnrecognizedClientException", code == "InvalidClientTokenId",
+	case code == "UnrecognizedClientException", code == "InvalidClientTokenId", code == "InvalidIdentityToken",
 		strings.Contains(lower, "security token included in the request is invalid"),
 		strings.Contains(lower, "token is malformed or otherwise invalid"):
 		p.m.Kind = KindInvalidToken
 	case code == "SignatureDoesNotMatch", code == "InvalidSignatureException", code == "IncompleteSignature",
 		strings.Contains(lower, "signature we calculated does not match"):
 		p.m.Kind = KindSignature
-	case strings.Contains(lower, "failed to retrieve credentials"), strings.Contains(lower, "no ec2 imds role found"),
+	case strings.Contains(lower, "no ec2 imds role found"), strings.Contains(lower, "credentials_provider_imds"),
 		strings.Contains(lower, "static credentials are empty"), strings.Contains(lower, "could not load credentials"),
 		strings.Contains(lower, "unable to locate credentials"), strings.Contains(lower, "nocredentialproviders"),
-		strings.Contains(lower, "no valid credential sources"), strings.Contains(lower, "credentials_provider_imds"),
-		strings.Contains(lower, "failed to refresh cached credentials"):
+		strings.Contains(lower, "no valid credential sources"):
+		p.m.Kind = KindNoCredentials
+	case p.m.Code == "" && containsAny(lower, networkPhrases):
+		// No AWS answer at all; checked after the IMDS phrases because a
+		// missing instance role also ends in a timeout.
+		p.m.Kind = KindNetwork
+	case strings.Contains(lower, "failed to retrieve credentials"), strings.Contains(lower, "failed to refresh cached credentials"):
 		p.m.Kind = KindNoCredentials
 	case code == "ThrottlingException", code == "Throttling", code == "TooManyRequestsException",
 		strings.Contains(lower, "too many tokens"), strings.Contains(lower, "too many requests"),
@@ -933,6 +960,23 @@ func (p *parser) classify() {
 	default:
 		p.m.Kind = KindUnrecognized
 	}
+}
+
+// networkPhrases are how Go, Node and the OS report a request that got no
+// answer.
+var networkPhrases = []string{
+	"dial tcp", "no such host", "enotfound", "connection refused", "econnrefused", "connection reset",
+	"econnreset", "i/o timeout", "request send failed", "context canceled", "context deadline exceeded",
+	"request canceled", "tls handshake timeout", "etimedout",
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // model finds the model id the text names.
