@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -8,19 +9,56 @@ import (
 	"github.com/bedrockdoctor/bedrockdoctor/internal/awsfake"
 )
 
-// roleNoInvoke may read everything but invoke nothing.
-const roleNoInvoke = `{"Version":"2012-10-17","Statement":[
- {"Sid":"Diagnose","Effect":"Allow","Action":["bedrock:Get*","bedrock:List*","iam:GetRole","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}`
+// The ids the scenarios use.
+const (
+	demoRole = "arn:aws:iam::222222222222:role/BedrockInvoker"
+	haiku    = "anthropic.claude-3-haiku-20240307-v1:0"
+	sonnet   = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+	usSonnet = "us." + sonnet
+	nova     = "amazon.nova-lite-v1:0"
+)
 
-// trustWithExternalID is the confused-deputy guard AWS recommends for
-// third parties.
-const trustWithExternalID = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/app"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"partner-42"}}}]}`
-
-// fakeEnv serves d and returns the environment a real deployment would
-// have: keys issued by the fake, every service endpoint overridden.
-func fakeEnv(t *testing.T, d *demoWorld, keys awsfake.Credentials) []string {
+// world builds a world: an embedded demo scenario by name, or a plain
+// awsfake scenario file under testdata/.
+func world(t *testing.T, name string) *awsfake.Scenario {
 	t.Helper()
-	srv := awsfake.NewServer(d.w)
+	if strings.HasSuffix(name, ".json") {
+		sc, err := awsfake.LoadScenario(os.DirFS("testdata"), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	all, err := builtinScenarios()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := findScenario(all, name)
+	if !ok {
+		t.Fatalf("no scenario %q", name)
+	}
+	sc, err := awsfake.ParseScenario(s.world)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// appKeys are the access keys of the app user of the scenarios.
+func appKeys(t *testing.T, sc *awsfake.Scenario) awsfake.Credentials {
+	t.Helper()
+	c, ok := sc.Credentials("111111111111/app")
+	if !ok {
+		t.Fatal("no user 111111111111/app")
+	}
+	return c
+}
+
+// fakeEnv serves sc and returns the environment a real deployment would
+// have: keys issued by the fake, every service endpoint overridden.
+func fakeEnv(t *testing.T, sc *awsfake.Scenario, keys awsfake.Credentials) []string {
+	t.Helper()
+	srv := awsfake.NewServer(sc.World)
 	t.Cleanup(srv.Close)
 	return []string{
 		"AWS_ENDPOINT_URL_STS=" + srv.URL,
@@ -36,31 +74,30 @@ func fakeEnv(t *testing.T, d *demoWorld, keys awsfake.Credentials) []string {
 func TestCheck(t *testing.T) {
 	tests := []struct {
 		name    string
-		build   func(d *demoWorld)
+		world   string
 		badKeys bool
 		args    []string
 		layer   diagnose.Layer
 		code    int
 	}{
-		{"healthy", func(*demoWorld) {}, false, []string{"--model", haiku}, diagnose.LayerNone, exitOK},
-		{"healthy profile through us.", func(*demoWorld) {}, false, []string{"--model", usSonnet, "--operation", "converse-stream"}, diagnose.LayerNone, exitOK},
-		{"external id", func(d *demoWorld) { d.role.Trust = trustWithExternalID }, false, []string{"--model", haiku, "--external-id", "partner-42", "--session-name", "ci-check"}, diagnose.LayerNone, exitOK},
-		{"source policy", func(d *demoWorld) { d.app.Inline("bedrock-access", appPolicyNoAssume) }, false, []string{"--model", haiku}, diagnose.LayerSourcePolicy, exitDenied},
-		{"role permissions", func(d *demoWorld) { d.role.Inline("invoke", roleNoInvoke) }, false, []string{"--model", haiku, "--operation", "invoke"}, diagnose.LayerRolePermissions, exitDenied},
-		{"model id", func(*demoWorld) {}, false, []string{"--model", sonnet}, diagnose.LayerModelID, exitDenied},
-		{"region", func(*demoWorld) {}, false, []string{"--model", nova, "--region", "us-west-2"}, diagnose.LayerRegion, exitDenied},
-		{"credentials", func(*demoWorld) {}, true, []string{"--model", haiku}, diagnose.LayerCredentials, exitDenied},
+		{"healthy", "healthy", false, []string{"--model", haiku}, diagnose.LayerNone, exitOK},
+		{"healthy profile through us.", "healthy", false, []string{"--model", usSonnet, "--operation", "converse-stream"}, diagnose.LayerNone, exitOK},
+		{"external id", "external-id.json", false, []string{"--model", haiku, "--external-id", "partner-42", "--session-name", "ci-check"}, diagnose.LayerNone, exitOK},
+		{"source policy", "source-policy", false, []string{"--model", haiku}, diagnose.LayerSourcePolicy, exitDenied},
+		{"role permissions", "role-permissions", false, []string{"--model", usSonnet, "--operation", "invoke"}, diagnose.LayerRolePermissions, exitDenied},
+		{"model id", "healthy", false, []string{"--model", sonnet}, diagnose.LayerModelID, exitDenied},
+		{"region", "healthy", false, []string{"--model", nova, "--region", "us-west-2"}, diagnose.LayerRegion, exitDenied},
+		{"credentials", "healthy", true, []string{"--model", haiku}, diagnose.LayerCredentials, exitDenied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			d := newDemoWorld()
-			tt.build(d)
+			sc := world(t, tt.world)
 			keys := awsfake.Credentials{AccessKeyID: "AKIA" + "TESTNOTISSUED000", SecretAccessKey: "not-issued"}
 			if !tt.badKeys {
-				keys = d.app.AccessKey()
+				keys = appKeys(t, sc)
 			}
-			env := fakeEnv(t, d, keys)
+			env := fakeEnv(t, sc, keys)
 			args := append([]string{"check", "--json", "--role-arn", demoRole}, tt.args...)
 			r := runCLI(t, env, "", args...)
 			skipIfRunDeadlocks(t, r)
@@ -76,9 +113,8 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCheckText(t *testing.T) {
-	d := newDemoWorld()
-	d.role.Inline("invoke", roleNoInvoke)
-	r := runCLI(t, fakeEnv(t, d, d.app.AccessKey()), "", "check", "--role-arn", demoRole, "--model", haiku)
+	sc := world(t, "role-permissions")
+	r := runCLI(t, fakeEnv(t, sc, appKeys(t, sc)), "", "check", "--role-arn", demoRole, "--model", usSonnet)
 	skipIfRunDeadlocks(t, r)
 	if r.code != exitDenied {
 		t.Errorf("exit code = %d, want %d", r.code, exitDenied)
@@ -97,8 +133,8 @@ func TestCheckText(t *testing.T) {
 
 func TestCheckProbe(t *testing.T) {
 	t.Run("healthy", func(t *testing.T) {
-		d := newDemoWorld()
-		r := runCLI(t, fakeEnv(t, d, d.app.AccessKey()), "", "check", "--json", "--probe", "--role-arn", demoRole, "--model", haiku)
+		sc := world(t, "healthy")
+		r := runCLI(t, fakeEnv(t, sc, appKeys(t, sc)), "", "check", "--json", "--probe", "--role-arn", demoRole, "--model", haiku)
 		rep := reportOf(t, r)
 		if r.code != exitOK || rep.Layer != diagnose.LayerNone {
 			t.Errorf("exit code %d, layer %q; want 0, none", r.code, rep.Layer)
@@ -112,9 +148,8 @@ func TestCheckProbe(t *testing.T) {
 		// Run cannot see a failed Marketplace subscription on a model
 		// that GetFoundationModelAvailability calls available: only the
 		// real call shows it, and its diagnosis decides the exit code.
-		d := newDemoWorld()
-		d.tgt.Bedrock("us-east-1").Access(haiku, awsfake.AccessSubscriptionFailed)
-		r := runCLI(t, fakeEnv(t, d, d.app.AccessKey()), "", "check", "--json", "--probe", "--role-arn", demoRole, "--model", haiku)
+		sc := world(t, "model-access")
+		r := runCLI(t, fakeEnv(t, sc, appKeys(t, sc)), "", "check", "--json", "--probe", "--role-arn", demoRole, "--model", haiku)
 		rep := reportOf(t, r)
 		probe := findCheck(rep, "probe.call")
 		if probe == nil || probe.Status != diagnose.StatusFail || probe.Layer != diagnose.LayerModelAccess {

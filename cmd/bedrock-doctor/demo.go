@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,6 +22,7 @@ import (
 const demoExamples = `  go run ./cmd/bedrock-doctor demo                  # every scenario
   bedrock-doctor demo trust-policy                  # one scenario
   bedrock-doctor demo --list                        # the scenarios and their expected layers
+  bedrock-doctor demo ./my-world.json               # a world of your own, in the scenarios' format
   bedrock-doctor demo --json | jq '.[] | {scenario, expected, layer}'
 `
 
@@ -43,26 +45,44 @@ type demoResult struct {
 
 // runDemo runs the built-in scenarios against a fake AWS in this process.
 func runDemo(ctx context.Context, e env, args []string) int {
-	fs := newFlagSet(e, "demo", "bedrock-doctor demo [SCENARIO...] [--list] [--json]\n\nRuns a local multi-account AWS in this process (loopback only: no AWS account,\nno network) and, for each scenario, makes the app's Bedrock call twice: with\na plain SDK client and with bedrockdoctor's client. It prints both errors and\nthe diagnosis. Exits 0 when every scenario's diagnosis names the expected layer.", demoExamples)
+	fs := newFlagSet(e, "demo", "bedrock-doctor demo [SCENARIO | FILE.json ...] [--list] [--json]\n\nRuns a local multi-account AWS in this process (loopback only: no AWS account,\nno network) and, for each scenario, makes the app's Bedrock call twice: with\na plain SDK client and with bedrockdoctor's client. It prints both errors and\nthe diagnosis. Exits 0 when every scenario's diagnosis names the layer the\nscenario expects, 1 otherwise. The built-in scenarios are JSON files\n(cmd/bedrock-doctor/scenarios/) holding real IAM policy documents.", demoExamples)
 	list := fs.Bool("list", false, "list the scenarios and exit")
 	asJSON := fs.Bool("json", false, "print the results as a JSON array and nothing else on stdout")
 	pos, err := parseFlags(e, fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
+	all, err := builtinScenarios()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "bedrock-doctor demo: embedded scenarios: %v\n", err)
+		return exitUsage
+	}
 	if *list {
-		for _, s := range scenarios {
+		for _, s := range all {
 			fmt.Fprintf(e.stdout, "%-17s expect %-17s %s\n", s.name, s.expect, s.title)
 		}
 		return exitOK
 	}
-	chosen := scenarios
+	chosen := all
 	if len(pos) > 0 {
 		chosen = nil
-		for _, name := range pos {
-			s, ok := findScenario(name)
+		for _, arg := range pos {
+			if strings.HasSuffix(arg, ".json") {
+				// A scenario of the user's own, in the same format.
+				data, err := os.ReadFile(arg)
+				if err != nil {
+					return usageError(e, "demo", "%v", err)
+				}
+				s, err := parseScenario(data)
+				if err != nil {
+					return usageError(e, "demo", "%s: %v", arg, err)
+				}
+				chosen = append(chosen, s)
+				continue
+			}
+			s, ok := findScenario(all, arg)
 			if !ok {
-				return usageError(e, "demo", "unknown scenario %q (see bedrock-doctor demo --list)", name)
+				return usageError(e, "demo", "unknown scenario %q (the scenarios: %s)", arg, scenarioNames(all))
 			}
 			chosen = append(chosen, s)
 		}
@@ -110,8 +130,8 @@ func runDemo(ctx context.Context, e env, args []string) int {
 	return exitOK
 }
 
-func findScenario(name string) (scenario, bool) {
-	for _, s := range scenarios {
+func findScenario(all []scenario, name string) (scenario, bool) {
+	for _, s := range all {
 		if s.name == name {
 			return s, true
 		}
@@ -122,58 +142,59 @@ func findScenario(name string) (scenario, bool) {
 // playScenario builds the scenario's world, serves it on loopback, and makes
 // the app's call with a plain SDK client and with the library's client.
 func playScenario(ctx context.Context, s scenario) demoResult {
-	d := newDemoWorld()
-	s.build(d)
-	var keys awsfake.Credentials
-	if s.badKeys {
-		// A key id the fake never issued, as after a key is deleted.
-		keys = awsfake.Credentials{AccessKeyID: "AKIA" + "DEMODELETEDKEY00", SecretAccessKey: "deleted-key-secret-not-a-real-secret00"}
-	} else {
-		keys = d.app.AccessKey()
-	}
-	srv := awsfake.NewServer(d.w)
-	defer srv.Close()
-	if s.route != nil {
-		srv.SetRouter(s.route)
-	}
-	base := srv.Config(s.region, keys)
 	res := demoResult{Scenario: s.name, Title: s.title, Expected: s.expect}
+	sc, err := awsfake.ParseScenario(s.world)
+	if err != nil { // parseScenario built it once already
+		res.Report = &diagnose.Report{SchemaVersion: diagnose.SchemaVersion, Layer: diagnose.LayerUnknown, Summary: "world: " + err.Error(), Checks: []diagnose.Check{}}
+		res.Layer = res.Report.Layer
+		return res
+	}
+	keys, _ := sc.Credentials(s.target.Principal)
+	if s.app.DeletedKey {
+		// A key id the world never issued, as after a key is deleted.
+		keys = awsfake.Credentials{AccessKeyID: "AKIA" + "DEMODELETEDKEY00", SecretAccessKey: "deleted-key-secret-not-a-real-secret00"}
+	}
+	srv := awsfake.NewServer(sc.World)
+	defer srv.Close()
+	base := srv.Config(s.target.Region, keys)
+	role, model := s.target.RoleARN, s.target.ModelID
 
 	// The plain SDK: what the app logs today.
 	var plain *bedrockruntime.Client
-	if s.forgetRole {
+	if s.app.ForgetsRole {
 		plain = bedrockruntime.NewFromConfig(base)
 	} else {
 		cfg := base.Copy()
-		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), demoRole))
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), role))
 		plain = bedrockruntime.NewFromConfig(cfg)
 	}
-	if err := converse(ctx, plain, s.model); err != nil {
+	if err := converse(ctx, plain, model); err != nil {
 		res.Plain = err.Error()
 	}
 
 	// bedrockdoctor: the one-line migration (or AppendDiagnosis for an app
 	// that keeps the SDK's constructor).
 	dopts := diagnose.Options{Budget: demoBudget}
-	if s.auditor {
-		diag := srv.Config(s.region, d.auditor.AccessKey())
+	if u := s.app.DiagnosticUser; u != "" {
+		c, _ := sc.Credentials(u)
+		diag := srv.Config(s.target.Region, c)
 		dopts.DiagnosticConfig = &diag
 	}
 	budget := func(o *diagnose.Options) { o.Budget, o.DiagnosticConfig = dopts.Budget, dopts.DiagnosticConfig }
 	var lib *bedrockruntime.Client
-	if s.forgetRole {
+	if s.app.ForgetsRole {
 		cfg := base.Copy()
-		client.AppendDiagnosis(&cfg.APIOptions, cfg, budget, func(o *diagnose.Options) { o.RoleARN = demoRole })
+		client.AppendDiagnosis(&cfg.APIOptions, cfg, budget, func(o *diagnose.Options) { o.RoleARN = role })
 		lib = bedrockruntime.NewFromConfig(cfg)
 	} else {
-		lib = client.NewFromConfig(base, client.WithRole(demoRole), client.WithDiagnosis(budget))
+		lib = client.NewFromConfig(base, client.WithRole(role), client.WithDiagnosis(budget))
 	}
-	err := converse(ctx, lib, s.model)
+	err = converse(ctx, lib, model)
 	var derr *diagnose.Error
 	switch {
 	case err == nil:
 		// The call worked; Run shows the checks that prove it.
-		r, rerr := diagnose.NewDiagnoser(base, dopts).Run(ctx, diagnose.Target{RoleARN: demoRole, ModelID: s.model, Operation: "Converse"})
+		r, rerr := diagnose.NewDiagnoser(base, dopts).Run(ctx, diagnose.Target{RoleARN: role, ModelID: model, Operation: "Converse"})
 		if rerr != nil {
 			r = &diagnose.Report{SchemaVersion: diagnose.SchemaVersion, Layer: diagnose.LayerUnknown, Summary: "run: " + rerr.Error(), Checks: []diagnose.Check{}}
 		}
@@ -209,12 +230,13 @@ func converse(ctx context.Context, br *bedrockruntime.Client, model string) erro
 // errors side by side, then the report.
 func (e env) printScenario(i, n int, s scenario, res demoResult) {
 	w := e.stdout
-	fmt.Fprintf(w, "%s\n", e.bold(fmt.Sprintf("━━ %d/%d %s: %s", i, n, s.name, s.title)))
-	fmt.Fprintf(w, "  %s Converse %s in %s, app user %s", e.dim("call:"), s.model, s.region, "arn:aws:iam::"+srcAccount+":user/app")
-	if s.forgetRole {
-		fmt.Fprintf(w, " (meant to assume %s)\n", demoRole)
+	fmt.Fprintf(w, "%s\n", e.bold(fmt.Sprintf("━━ %d/%d %s: %s", i, n, sanitize(s.name), sanitize(s.title))))
+	fmt.Fprintf(w, "  %s\n", e.dim(sanitize(s.description)))
+	fmt.Fprintf(w, "  %s Converse %s in %s as %s", e.dim("call:"), sanitize(s.target.ModelID), sanitize(s.target.Region), sanitize(s.target.Principal))
+	if s.app.ForgetsRole {
+		fmt.Fprintf(w, " (meant to assume %s)\n", sanitize(s.target.RoleARN))
 	} else {
-		fmt.Fprintf(w, " → %s\n", demoRole)
+		fmt.Fprintf(w, " → %s\n", sanitize(s.target.RoleARN))
 	}
 	plain := "(none: the call succeeded)"
 	if res.Plain != "" {
@@ -230,9 +252,9 @@ func (e env) printScenario(i, n int, s scenario, res demoResult) {
 	if !res.OK {
 		mark = e.red("✗ MISMATCH")
 	}
-	fmt.Fprintf(w, "  expected layer %s, diagnosed %s %s; fixed by %s\n", s.expect, e.layerText(res.Layer), mark, s.who)
-	if s.auditor {
-		fmt.Fprintf(w, "  %s the checks read account %s as its read-only user bedrockdoctor-auditor (diagnose.Options.DiagnosticConfig)\n", e.dim("note:"), tgtAccount)
+	fmt.Fprintf(w, "  expected layer %s, diagnosed %s %s; fixed by %s\n", s.expect, e.layerText(res.Layer), mark, sanitize(s.who))
+	if u := s.app.DiagnosticUser; u != "" {
+		fmt.Fprintf(w, "  %s the checks read the target account as %s (diagnose.Options.DiagnosticConfig)\n", e.dim("note:"), sanitize(u))
 	}
 	fmt.Fprintln(w, "  report:")
 	e.printRunbook(w, res.Report, "    ")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -23,28 +24,6 @@ var demoExpect = map[string]diagnose.Layer{
 	"model-id":         "model-id",
 }
 
-// simulatorTrustBug is a known bug outside this package, reported to the
-// owners of internal/iampolicy and internal/awsfake: the fake's
-// iam:SimulatePrincipalPolicy applies the role-trust rule to sts:AssumeRole
-// on a role ARN (iampolicy.Evaluate's isTrustAction), so it answers
-// implicitDeny where AWS's simulator, which never sees trust policies
-// (AWS.md §3.9), answers allowed. The diagnosis then blames the source
-// policy. Tests accept that one symptom, and skip, until it is fixed.
-const simulatorTrustBug = "known bug: the fake's iam:SimulatePrincipalPolicy applies the trust-policy rule (AWS.md §3.9), so the trust-policy scenario is diagnosed source-policy"
-
-// hitsSimulatorTrustBug reports the bug's exact symptom in a result.
-func hitsSimulatorTrustBug(res demoResult) bool {
-	if res.Scenario != "trust-policy" || res.Layer != diagnose.LayerSourcePolicy || res.Report == nil {
-		return false
-	}
-	for _, c := range res.Report.Checks {
-		if c.Name == "source-policy.simulate" && c.Status == diagnose.StatusFail && strings.Contains(c.Detail, "no statement allows it") {
-			return true
-		}
-	}
-	return false
-}
-
 func TestDemoJSON(t *testing.T) {
 	r := runCLI(t, nil, "", "demo", "--json")
 	var results []demoResult
@@ -54,12 +33,7 @@ func TestDemoJSON(t *testing.T) {
 	if len(results) != len(demoExpect) {
 		t.Errorf("%d scenarios ran, want %d", len(results), len(demoExpect))
 	}
-	bug := false
 	for _, res := range results {
-		if hitsSimulatorTrustBug(res) {
-			bug = true
-			continue
-		}
 		want, ok := demoExpect[res.Scenario]
 		if !ok {
 			t.Errorf("unexpected scenario %q", res.Scenario)
@@ -85,27 +59,13 @@ func TestDemoJSON(t *testing.T) {
 			t.Errorf("%s: the plain SDK error was diagnosed: %q", res.Scenario, res.Plain)
 		}
 	}
-	if bug {
-		if r.code != exitDenied {
-			t.Errorf("exit code = %d with a mismatch, want %d", r.code, exitDenied)
-		}
-		t.Skip(simulatorTrustBug)
-	}
 	if r.code != exitOK {
 		t.Errorf("exit code = %d, want 0; stderr: %s", r.code, r.stderr)
 	}
 }
 
 func TestDemoText(t *testing.T) {
-	args := []string{"demo"}
-	for name := range demoExpect {
-		if name != "trust-policy" {
-			args = append(args, name)
-		}
-	}
-	// trust-policy is checked in TestDemoJSON and TestDemoTrustPolicy,
-	// which know the simulator bug's symptom.
-	r := runCLI(t, nil, "", args...)
+	r := runCLI(t, nil, "", "demo")
 	if r.code != exitOK {
 		t.Errorf("exit code = %d, want 0", r.code)
 	}
@@ -114,16 +74,12 @@ func TestDemoText(t *testing.T) {
 		t.Errorf("colour escapes with stdout not a terminal")
 	}
 	for name, layer := range demoExpect {
-		if name == "trust-policy" {
-			continue
-		}
-		heading := " " + name + ": "
-		i := strings.Index(out, heading)
-		if i < 0 {
+		loc := regexp.MustCompile(`(?m)^━━ \d+/\d+ ` + regexp.QuoteMeta(name) + `: `).FindStringIndex(out)
+		if loc == nil {
 			t.Errorf("no heading for %s", name)
 			continue
 		}
-		section := out[i:]
+		section := out[loc[0]:]
 		if j := strings.Index(section[1:], "━━ "); j >= 0 {
 			section = section[:j]
 		}
@@ -133,7 +89,7 @@ func TestDemoText(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(out, "9/9 scenarios diagnosed as expected") {
+	if !strings.Contains(out, "10/10 scenarios diagnosed as expected") {
 		t.Errorf("no summary line:\n%s", out[max(0, len(out)-300):])
 	}
 }
@@ -143,9 +99,6 @@ func TestDemoTrustPolicy(t *testing.T) {
 	var results []demoResult
 	if err := json.Unmarshal([]byte(r.stdout), &results); err != nil || len(results) != 1 {
 		t.Fatalf("stdout is not one JSON result (%v):\n%s", err, r.stdout)
-	}
-	if hitsSimulatorTrustBug(results[0]) {
-		t.Skip(simulatorTrustBug)
 	}
 	if results[0].Layer != diagnose.LayerTrustPolicy || r.code != exitOK {
 		t.Errorf("layer %q, exit %d; want trust-policy, 0", results[0].Layer, r.code)

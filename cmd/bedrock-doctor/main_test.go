@@ -4,38 +4,57 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/bedrockdoctor/bedrockdoctor/diagnose"
 )
 
-// binary is the bedrock-doctor built once for the package's tests.
-var binary string
+// binary is the bedrock-doctor built once for the package's tests, on
+// first use (fuzz workers never build it).
+var (
+	binary    string
+	buildOnce sync.Once
+	buildErr  error
+	binDir    string
+)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "bedrock-doctor-test")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "bedrock-doctor")
-	if runtime.GOOS == "windows" {
-		binary += ".exe"
-	}
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		os.RemoveAll(dir)
-		panic("build bedrock-doctor: " + err.Error())
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
+}
+
+// built returns the binary's path, building it with go build on first use.
+func built(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "bedrock-doctor-test")
+		if buildErr != nil {
+			return
+		}
+		binary = filepath.Join(binDir, "bedrock-doctor")
+		if runtime.GOOS == "windows" {
+			binary += ".exe"
+		}
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
 }
 
 // result is one run of the binary.
@@ -49,7 +68,7 @@ type result struct {
 func runCLI(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()
 	home := t.TempDir()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(built(t), args...)
 	cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,
