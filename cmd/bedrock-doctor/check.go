@@ -102,7 +102,7 @@ func runCheck(ctx context.Context, e env, args []string) int {
 		Operation:         a.operation,
 	}
 	dopts := diagnose.Options{Budget: a.budget, RoleARN: a.roleARN}
-	report, err := runBounded(ctx, a.budget, func(ctx context.Context) (*diagnose.Report, error) {
+	report, err := runBounded(ctx, a.budget, 5*time.Second, func(ctx context.Context) (*diagnose.Report, error) {
 		return diagnose.NewDiagnoser(cfg, dopts).Run(ctx, target)
 	})
 	if errors.Is(err, errStuck) {
@@ -209,10 +209,10 @@ func parseCheck(e env, args []string) (a checkArgs, code int, ok bool) {
 // the CLI must still end.
 var errStuck = errors.New("the diagnosis did not finish within its budget (please report this)")
 
-// runBounded runs fn and gives up shortly after budget: diagnose.Run bounds
+// runBounded runs fn and gives up grace after budget: diagnose.Run bounds
 // itself by its Budget, and a command-line tool should not hang if it does
 // not.
-func runBounded(ctx context.Context, budget time.Duration, fn func(context.Context) (*diagnose.Report, error)) (*diagnose.Report, error) {
+func runBounded(ctx context.Context, budget, grace time.Duration, fn func(context.Context) (*diagnose.Report, error)) (*diagnose.Report, error) {
 	type out struct {
 		r   *diagnose.Report
 		err error
@@ -222,7 +222,7 @@ func runBounded(ctx context.Context, budget time.Duration, fn func(context.Conte
 		r, err := fn(ctx)
 		done <- out{r, err}
 	}()
-	timer := time.NewTimer(budget + 5*time.Second)
+	timer := time.NewTimer(budget + grace)
 	defer timer.Stop()
 	select {
 	case o := <-done:

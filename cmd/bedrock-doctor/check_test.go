@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bedrockdoctor/bedrockdoctor/diagnose"
 	"github.com/bedrockdoctor/bedrockdoctor/internal/awsfake"
@@ -100,7 +103,6 @@ func TestCheck(t *testing.T) {
 			env := fakeEnv(t, sc, keys)
 			args := append([]string{"check", "--json", "--role-arn", demoRole}, tt.args...)
 			r := runCLI(t, env, "", args...)
-			skipIfRunDeadlocks(t, r)
 			rep := reportOf(t, r)
 			if rep.Layer != tt.layer {
 				t.Errorf("layer = %q, want %q\n%s", rep.Layer, tt.layer, r.stdout)
@@ -115,7 +117,6 @@ func TestCheck(t *testing.T) {
 func TestCheckText(t *testing.T) {
 	sc := world(t, "role-permissions")
 	r := runCLI(t, fakeEnv(t, sc, appKeys(t, sc)), "", "check", "--role-arn", demoRole, "--model", usSonnet)
-	skipIfRunDeadlocks(t, r)
 	if r.code != exitDenied {
 		t.Errorf("exit code = %d, want %d", r.code, exitDenied)
 	}
@@ -161,18 +162,6 @@ func TestCheckProbe(t *testing.T) {
 	})
 }
 
-// skipIfRunDeadlocks skips on a known bug outside this package, reported
-// to the owner of diagnose: Run on a role that lacks the Bedrock permission
-// deadlocks (decide holds inquiry.mu and explainLayer's role-permissions
-// branch calls expansion, which locks it again). The CLI's own guard turns
-// the hang into exit 3 with this message.
-func skipIfRunDeadlocks(t *testing.T, r result) {
-	t.Helper()
-	if r.code == exitUndecided && strings.Contains(r.stderr, errStuck.Error()) {
-		t.Skip("known bug: diagnose.Run deadlocks in decide → explainLayer → expansion (inquiry.mu locked twice) for role-permissions")
-	}
-}
-
 func findCheck(r diagnose.Report, name string) *diagnose.Check {
 	for i := range r.Checks {
 		if r.Checks[i].Name == name {
@@ -180,4 +169,25 @@ func findCheck(r diagnose.Report, name string) *diagnose.Check {
 		}
 	}
 	return nil
+}
+
+func TestRunBounded(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	start := time.Now()
+	_, err := runBounded(context.Background(), 10*time.Millisecond, 10*time.Millisecond, func(context.Context) (*diagnose.Report, error) {
+		<-block
+		return nil, nil
+	})
+	if !errors.Is(err, errStuck) {
+		t.Errorf("err = %v, want errStuck", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("gave up after %v", d)
+	}
+	want := &diagnose.Report{Layer: diagnose.LayerNone}
+	got, err := runBounded(context.Background(), time.Second, time.Second, func(context.Context) (*diagnose.Report, error) { return want, nil })
+	if got != want || err != nil {
+		t.Errorf("runBounded = %v, %v; want the report", got, err)
+	}
 }
