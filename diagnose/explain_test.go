@@ -394,3 +394,15 @@ func BenchmarkParseMessage(b *testing.B) {
 		}
 	}
 }
+
+// hostileText is 64 KiB built to make a careless reader quadratic: the
+// markers each search looks for, thousands of times, with placeholder values.
+var hostileText = strings.Repeat(`requestID: nil, "message": "operation error User: `, (maxMessageText/50)+1)
+
+func BenchmarkExplainHostile(b *testing.B) {
+	b.SetBytes(int64(len(hostileText)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Explain(hostileText)
+	}
+}

@@ -208,11 +208,19 @@ func TestIsAccessDenial(t *testing.T) {
 	}
 }
 
-// TestParseMessageLongInput checks the cap: a huge text is read only up to
-// maxMessageText, and what lies beyond does not count.
+// TestParseMessageLongInput checks the cap: of a huge text, the first and
+// the last maxMessageText/2 bytes are read (tracebacks end with the AWS
+// message; bodies start with it) and the middle is not.
 func TestParseMessageLongInput(t *testing.T) {
-	text := strings.Repeat("x", maxMessageText) + " User: arn:aws:iam::1:user/u is not authorized to perform: bedrock:InvokeModel"
-	if m := ParseMessage(text); m.Kind != KindUnrecognized || m.Principal != "" {
-		t.Errorf("text beyond the cap was read: %+v", m.Kind)
+	const denial = " User: arn:aws:iam::111111111111:user/u is not authorized to perform: bedrock:InvokeModel "
+	pad := strings.Repeat("x", maxMessageText)
+	if m := ParseMessage(pad + denial); m.Kind != KindIAMDenied || m.Principal != "arn:aws:iam::111111111111:user/u" {
+		t.Errorf("a denial at the end of a long text was not read: kind %q", m.Kind)
+	}
+	if m := ParseMessage(denial + pad); m.Kind != KindIAMDenied {
+		t.Errorf("a denial at the start of a long text was not read: kind %q", m.Kind)
+	}
+	if m := ParseMessage(pad + denial + pad); m.Kind != KindUnrecognized || m.Principal != "" {
+		t.Errorf("the middle of a long text was read: kind %q", m.Kind)
 	}
 }
