@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/bedrockdoctor/bedrockdoctor/client"
 )
@@ -32,6 +33,14 @@ func (m memHTTP) Do(r *http.Request) (*http.Response, error) {
 	}, nil
 }
 
+type noopMiddleware struct{}
+
+func (noopMiddleware) ID() string { return "noop" }
+
+func (noopMiddleware) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+	return next.HandleInitialize(ctx, in)
+}
+
 // BenchmarkInvokeModel compares the SDK's own client (plain) with ours
 // (wrapped) on the success path. Compare with benchstat over -count 20.
 func BenchmarkInvokeModel(b *testing.B) {
@@ -52,6 +61,13 @@ func BenchmarkInvokeModel(b *testing.B) {
 		c    *bedrockruntime.Client
 	}{
 		{"plain", bedrockruntime.NewFromConfig(cfg)},
+		// noop is the floor: the SDK's own cost of one more Initialize
+		// middleware, whatever it does.
+		{"noop", bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) {
+			o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+				return s.Initialize.Add(noopMiddleware{}, middleware.Before)
+			})
+		})},
 		{"wrapped", client.NewFromConfig(cfg)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
