@@ -31,6 +31,8 @@ func runExplain(e env, args []string) int {
 		return usageError(e, "explain", "expected one TEXT argument (quote it), got %d", len(pos))
 	case len(pos) == 1 && pos[0] != "-":
 		text = pos[0]
+	case len(pos) == 0 && e.stdinTerminal:
+		return usageError(e, "explain", "no error text: pass it as an argument, or pipe it in with \"-\"")
 	default:
 		b, err := io.ReadAll(io.LimitReader(e.stdin, maxExplainInput+1))
 		if err != nil {

@@ -44,18 +44,19 @@ Exit codes:
   3  the diagnosis could not decide (see the checks marked ?)
 `
 
-// env is what a command may touch: its streams, whether stdout is a colour
-// terminal, and the process environment (a function, so tests can run
-// commands in-process).
+// env is what a command may touch: its streams and what they are connected
+// to.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	color          bool
+	// stdinTerminal: explain with no text would wait on a person typing.
+	stdinTerminal bool
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	e := env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, color: colorWanted(os.Stdout)}
+	e := env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, color: colorWanted(os.Stdout), stdinTerminal: isTerminal(os.Stdin)}
 	code := run(ctx, e, os.Args[1:])
 	stop()
 	os.Exit(code)

@@ -213,6 +213,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad operation", []string{"check", "--role-arn", "arn:aws:iam::222222222222:role/R", "--model", haiku, "--operation", "chat"}, "--operation"},
 		{"bad session name", []string{"check", "--role-arn", "arn:aws:iam::222222222222:role/R", "--model", haiku, "--session-name", "has space"}, "--session-name"},
 		{"bad budget", []string{"check", "--role-arn", "arn:aws:iam::222222222222:role/R", "--model", haiku, "--budget", "-1s"}, "--budget"},
+		{"missing profile", []string{"check", "--profile", "no-such-profile", "--region", "us-east-1", "--model", haiku}, "load AWS configuration"},
 		{"stray argument", []string{"check", "--model", haiku, "extra"}, "unexpected argument"},
 		{"explain nothing", []string{"explain", "   "}, "no error text"},
 		{"explain two texts", []string{"explain", "a", "b"}, "expected one TEXT"},

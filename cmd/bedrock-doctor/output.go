@@ -59,8 +59,13 @@ func sanitizeBlock(s string) string {
 // colorWanted reports whether to colour f: only a terminal, never with
 // NO_COLOR set (https://no-color.org) or TERM=dumb.
 func colorWanted(f *os.File) bool {
+	return colorFor(isTerminal(f), os.LookupEnv)
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
-	return colorFor(err == nil && fi.Mode()&os.ModeCharDevice != 0, os.LookupEnv)
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // colorFor is colorWanted's rule, apart from the terminal test.
