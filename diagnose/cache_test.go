@@ -49,7 +49,8 @@ func TestLimiter(t *testing.T) {
 	if err := slow.wait(cctx); err == nil {
 		t.Errorf("wait on a done context returned nil")
 	}
-	if sharedLimiter(-1) != nil || sharedLimiter(5) != sharedLimiter(5) {
+	first, second := sharedLimiter(5), sharedLimiter(5)
+	if sharedLimiter(-1) != nil || first != second {
 		t.Errorf("sharedLimiter identity wrong")
 	}
 }

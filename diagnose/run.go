@@ -75,8 +75,6 @@ type evidence struct {
 	sourceErr     error
 	assumed       bool
 	assumeErr     error
-	roleSession   identity
-	roleErr       error
 	sourceAllowed Status // source-policy.simulate
 	trustAllowed  Status // trust-policy.evaluate
 	orgDenied     bool   // an SCP/RCP denial seen by a simulation
