@@ -341,8 +341,11 @@ func (e *explainer) assumeRoleDenied() {
 			cands = []Layer{LayerTrustPolicy, LayerOrgPolicy}
 		}
 		fix := "Either the source principal's policies do not allow " + action + " on the role, the role's trust policy does not accept the principal (or a condition such as the external id fails, or the role does not exist), or an SCP/RCP denies it; run the checks to tell which."
-		if len(cands) == 2 {
+		switch {
+		case len(cands) == 2:
 			fix = "Either the role's trust policy does not accept the token (its identity provider, audience or subject conditions, or the role does not exist), or an RCP denies it; run the checks to tell which."
+		case action == "sts:TagSession" || action == "sts:SetSourceIdentity":
+			fix = "The assumption carries session tags or a source identity (set by the app, or inherited through role chaining): the role's trust policy must allow " + action + " for the principal, and so must the principal's own policies when it crosses accounts or chains roles; an SCP/RCP may also deny it. Run the checks to tell which."
 		}
 		e.set(LayerAssumeRole, cands,
 			fmt.Sprintf("%s may not %s %s, and STS does not say which side refused", who, assumeVerb(action), role), fix)
