@@ -39,7 +39,10 @@ const maxQuoted = 512
 //   - a reason suffix naming an identity-based policy, a permissions
 //     boundary or a session policy is role-permissions (on sts:AssumeRole:
 //     source-policy); an SCP or RCP is org-policy; a VPC endpoint policy is
-//     endpoint-policy; a role trust policy is trust-policy.
+//     endpoint-policy; a role trust policy is trust-policy;
+//   - an AssumeRole on an IAM ARN that is not a role (a user's ARN passed as
+//     RoleArn) is trust-policy: no such role exists; the root user assuming
+//     a role is credentials.
 //
 // Legacy and end-of-life model texts are model-id: the fix is another model
 // id (the Bedrock message itself says "Please upgrade to an active model").
@@ -197,7 +200,11 @@ func (e *explainer) decide() {
 		e.set(LayerUnknown, []Layer{LayerModelAccess}, "Bedrock refused the operation for the account without saying why (\"Operation not allowed\")",
 			"Check that the account may use Bedrock and this model in the region (model access, account-level restrictions); run the checks for the model's availability.")
 	case KindLegacyModel, KindEndOfLife:
-		e.set(LayerModelID, nil, "the model is retired for this account (the provider marked it "+map[MessageKind]string{KindLegacyModel: "Legacy", KindEndOfLife: "end of life"}[m.Kind]+")",
+		status := "Legacy, and the account has not used it recently"
+		if m.Kind == KindEndOfLife {
+			status = "end of life"
+		}
+		e.set(LayerModelID, nil, "the model is retired for this account (the provider marked it "+status+")",
 			"Switch the model id to an active model; Bedrock's lifecycle page lists the replacement.")
 	case KindOnDemandUnsupported:
 		e.onDemand()
