@@ -1,9 +1,12 @@
 package diagnose_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -95,6 +98,8 @@ func healthy() spec {
 
 // world is a built scenario: the server and what the app holds.
 type world struct {
+	w        *awsfake.World
+	logs     *syncBuffer // everything the library logged
 	srv      *awsfake.Server
 	appKey   awsfake.Credentials
 	auditor  awsfake.Credentials
@@ -139,7 +144,7 @@ func build(t testing.TB, sp spec, tr tier) *world {
 	for _, r := range []string{"us-east-1", "us-east-2", "us-west-2"} {
 		tgt.Bedrock(r).Access(haiku, sp.access).Access(sonnet, sp.access)
 	}
-	wd := &world{region: region}
+	wd := &world{w: w, region: region, logs: &syncBuffer{}}
 	wd.appARN = tgt.Bedrock("us-east-1").ApplicationProfile(appProf, "team-app", sonnet, "us-east-1", "us-west-2")
 	wd.appKey = app.AccessKey()
 	if sp.badKey {
@@ -169,6 +174,7 @@ func (wd *world) call(t *testing.T, sp spec, tr tier, op string, model string) e
 	diag := func(o *diagnose.Options) {
 		o.Budget = 10 * time.Second // generous: -race on a shared machine
 		o.RateLimit = -1
+		o.Logger = slog.New(slog.NewJSONHandler(wd.logs, nil))
 		if tr == tierFull {
 			a := wd.srv.Config(wd.region, wd.auditor)
 			o.DiagnosticConfig = &a
@@ -364,6 +370,7 @@ func TestScenarioMatrix(t *testing.T) {
 						}
 						tl.mu.Unlock()
 						assertReadOnly(t, wd.srv, op)
+						assertNoSecrets(t, wd, err)
 					})
 				}
 			}
@@ -393,5 +400,52 @@ func assertReadOnly(t *testing.T, srv *awsfake.Server, op string) {
 	}
 	if runtimeCalls > 1 {
 		t.Errorf("the app's call reached Bedrock %d times, want at most once", runtimeCalls)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// assertNoSecrets scans everything the app could see or log — the error's
+// text, its report as text and JSON, the error logged through slog, and the
+// library's own log — for any secret the fake issued.
+func assertNoSecrets(t *testing.T, wd *world, err error) {
+	t.Helper()
+	var out strings.Builder
+	if err != nil {
+		out.WriteString(err.Error())
+		slog.New(slog.NewJSONHandler(&out, nil)).Error("call failed", "err", err)
+		var derr *diagnose.Error
+		if errors.As(err, &derr) {
+			out.WriteString(derr.Report.String())
+			js, _ := json.Marshal(derr.Report)
+			out.Write(js)
+		}
+	}
+	out.WriteString(wd.logs.String())
+	text := out.String()
+	secrets := wd.w.IssuedSecrets()
+	if len(secrets) == 0 {
+		t.Fatalf("the fake issued no secrets: the scan would prove nothing")
+	}
+	for _, secret := range secrets {
+		if strings.Contains(text, secret) {
+			t.Fatalf("a secret the fake issued appears in the app's output")
+		}
 	}
 }
