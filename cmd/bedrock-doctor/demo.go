@@ -130,6 +130,7 @@ func runDemo(ctx context.Context, e env, args []string) int {
 	return exitOK
 }
 
+// findScenario returns the scenario named name.
 func findScenario(all []scenario, name string) (scenario, bool) {
 	for _, s := range all {
 		if s.name == name {
@@ -139,15 +140,20 @@ func findScenario(all []scenario, name string) (scenario, bool) {
 	return scenario{}, false
 }
 
-// playScenario builds the scenario's world, serves it on loopback, and makes
-// the app's call with a plain SDK client and with the library's client.
-func playScenario(ctx context.Context, s scenario) demoResult {
-	res := demoResult{Scenario: s.name, Title: s.title, Expected: s.expect}
+// stage is one running copy of a scenario's world.
+type stage struct {
+	sc   *awsfake.Scenario
+	srv  *awsfake.Server
+	base aws.Config // the app's base credentials, pointed at srv
+}
+
+// serve builds a fresh copy of s's world and serves it on loopback. Each
+// client gets its own copy: a call can change a world (a Marketplace
+// subscription starts on first use), and both clients must meet the same one.
+func serve(s scenario) (*stage, error) {
 	sc, err := awsfake.ParseScenario(s.world)
-	if err != nil { // parseScenario built it once already
-		res.Report = &diagnose.Report{SchemaVersion: diagnose.SchemaVersion, Layer: diagnose.LayerUnknown, Summary: "world: " + err.Error(), Checks: []diagnose.Check{}}
-		res.Layer = res.Report.Layer
-		return res
+	if err != nil {
+		return nil, err
 	}
 	keys, _ := sc.Credentials(s.target.Principal)
 	if s.app.DeletedKey {
@@ -155,39 +161,61 @@ func playScenario(ctx context.Context, s scenario) demoResult {
 		keys = awsfake.Credentials{AccessKeyID: "AKIA" + "DEMODELETEDKEY00", SecretAccessKey: "deleted-key-secret-not-a-real-secret00"}
 	}
 	srv := awsfake.NewServer(sc.World)
-	defer srv.Close()
-	base := srv.Config(s.target.Region, keys)
+	return &stage{sc: sc, srv: srv, base: srv.Config(s.target.Region, keys)}, nil
+}
+
+// playScenario makes the app's call with a plain SDK client and with the
+// library's client, each on its own copy of the world.
+func playScenario(ctx context.Context, s scenario) demoResult {
+	res := demoResult{Scenario: s.name, Title: s.title, Expected: s.expect}
+	fail := func(err error) demoResult {
+		res.Report = &diagnose.Report{SchemaVersion: diagnose.SchemaVersion, Layer: diagnose.LayerUnknown, Summary: "world: " + err.Error(), Checks: []diagnose.Check{}}
+		res.Layer = res.Report.Layer
+		return res
+	}
 	role, model := s.target.RoleARN, s.target.ModelID
 
 	// The plain SDK: what the app logs today.
+	st, err := serve(s)
+	if err != nil {
+		return fail(err)
+	}
 	var plain *bedrockruntime.Client
 	if s.app.ForgetsRole {
-		plain = bedrockruntime.NewFromConfig(base)
+		plain = bedrockruntime.NewFromConfig(st.base)
 	} else {
-		cfg := base.Copy()
-		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), role))
+		cfg := st.base.Copy()
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(st.base), role))
 		plain = bedrockruntime.NewFromConfig(cfg)
 	}
 	if err := converse(ctx, plain, model); err != nil {
 		res.Plain = err.Error()
 	}
+	st.srv.Close()
+
+	st, err = serve(s)
+	if err != nil {
+		return fail(err)
+	}
+	defer st.srv.Close()
+	base := st.base
 
 	// bedrockdoctor: the one-line migration (or AppendDiagnosis for an app
 	// that keeps the SDK's constructor).
 	dopts := diagnose.Options{Budget: demoBudget}
 	if u := s.app.DiagnosticUser; u != "" {
-		c, _ := sc.Credentials(u)
-		diag := srv.Config(s.target.Region, c)
+		c, _ := st.sc.Credentials(u)
+		diag := st.srv.Config(s.target.Region, c)
 		dopts.DiagnosticConfig = &diag
 	}
-	budget := func(o *diagnose.Options) { o.Budget, o.DiagnosticConfig = dopts.Budget, dopts.DiagnosticConfig }
+	withOpts := func(o *diagnose.Options) { o.Budget, o.DiagnosticConfig = dopts.Budget, dopts.DiagnosticConfig }
 	var lib *bedrockruntime.Client
 	if s.app.ForgetsRole {
 		cfg := base.Copy()
-		client.AppendDiagnosis(&cfg.APIOptions, cfg, budget, func(o *diagnose.Options) { o.RoleARN = role })
+		client.AppendDiagnosis(&cfg.APIOptions, cfg, withOpts, func(o *diagnose.Options) { o.RoleARN = role })
 		lib = bedrockruntime.NewFromConfig(cfg)
 	} else {
-		lib = client.NewFromConfig(base, client.WithRole(role), client.WithDiagnosis(budget))
+		lib = client.NewFromConfig(base, client.WithRole(role), client.WithDiagnosis(withOpts))
 	}
 	err = converse(ctx, lib, model)
 	var derr *diagnose.Error
