@@ -2,13 +2,22 @@ package diagnose
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/messages/golden")
@@ -368,6 +377,57 @@ func TestExplainFields(t *testing.T) {
 				t.Errorf("FixPolicy = %s, want it to contain %s", r.FixPolicy, tt.policy)
 			}
 		})
+	}
+}
+
+// responseError is the SDK's error for an HTTP error response, as its
+// deserializers build it.
+func responseError(status int, requestID string, apiErr error) error {
+	return &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: apiErr},
+		RequestID:     requestID,
+	}
+}
+
+// TestExplainSDKErrors feeds Explain the Error() of the SDK's own error
+// types, assembled as the SDK assembles them (AWS.md §1.4), so a change in
+// the SDK's formatting shows up here rather than in production.
+func TestExplainSDKErrors(t *testing.T) {
+	denied := &types.AccessDeniedException{Message: aws.String("User: arn:aws:sts::222222222222:assumed-role/BedrockInvoke/s is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0 with an explicit deny in a service control policy")}
+	modelErr := &smithy.OperationError{ServiceID: "Bedrock Runtime", OperationName: "InvokeModel", Err: responseError(403, "req-1", denied)}
+
+	stsErr := &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole", Err: responseError(403, "req-2", &smithy.GenericAPIError{
+		Code: "AccessDenied", Message: "User: arn:aws:iam::111111111111:user/app is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/BedrockInvoke",
+	})}
+	cache := aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{}, stsErr
+	}))
+	_, credErr := cache.Retrieve(context.Background())
+	nested := &smithy.OperationError{ServiceID: "Bedrock Runtime", OperationName: "Converse", Err: fmt.Errorf("get identity: get credentials: %w", credErr)}
+
+	expired := &smithy.OperationError{ServiceID: "Bedrock Runtime", OperationName: "ConverseStream", Err: responseError(403, "req-3", &smithy.GenericAPIError{
+		Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid.",
+	})}
+
+	tests := []struct {
+		err        error
+		layer      Layer
+		candidates []Layer
+		requestID  string
+	}{
+		{modelErr, LayerOrgPolicy, nil, "req-1"},
+		{nested, LayerAssumeRole, []Layer{LayerSourcePolicy, LayerTrustPolicy, LayerOrgPolicy}, "req-2"},
+		{expired, LayerCredentials, nil, "req-3"},
+	}
+	for _, tt := range tests {
+		r := Explain(tt.err.Error())
+		checkReportInvariants(t, tt.err.Error(), r)
+		if r.Layer != tt.layer || !slices.Equal(r.Candidates, tt.candidates) || r.RequestID != tt.requestID {
+			t.Errorf("Explain(%q) = %s %v request %q, want %s %v request %q", tt.err, r.Layer, r.Candidates, r.RequestID, tt.layer, tt.candidates, tt.requestID)
+		}
+	}
+	if m := ParseMessage(nested.Error()); !m.AssumeRole || m.Operation != "Converse" || m.Code != "AccessDenied" {
+		t.Errorf("nested: AssumeRole %v, Operation %q, Code %q", m.AssumeRole, m.Operation, m.Code)
 	}
 }
 
