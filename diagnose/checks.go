@@ -692,21 +692,23 @@ func errText(err error) string {
 	return sanitize(err.Error(), 512)
 }
 
-// statusOf says whether an identity call's error is a finding (the AWS answer
-// denies) or leaves the check undecided (network, throttling, budget).
+// statusOf says whether an identity call's error is a finding (AWS's answer
+// denies, or the credential chain has nothing usable) or leaves the check
+// undecided (throttling, service faults, malformed answers, network, budget).
 func statusOf(err error) Status {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		switch apiErr.ErrorCode() {
-		case "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "InternalFailure", "InternalError":
-			return StatusUnknown
+		switch code := apiErr.ErrorCode(); {
+		case accessCodes[code], code == "ValidationError", code == "MalformedPolicyDocument", code == "PackedPolicyTooLarge":
+			return StatusFail
 		}
-		return StatusFail
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isNetworkError(err) {
 		return StatusUnknown
 	}
-	// No API answer: the credential chain itself had nothing usable.
+	var deserErr *smithy.DeserializationError
+	if errors.As(err, &deserErr) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isNetworkError(err) {
+		return StatusUnknown
+	}
+	// No API answer at all: the credential chain itself had nothing usable.
 	return StatusFail
 }
 
