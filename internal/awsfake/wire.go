@@ -345,5 +345,30 @@ func (c *call) verify(sig *sigV4, cred *credential) error {
 	if got == nil || subtle.ConstantTimeCompare([]byte(got.signature), []byte(sig.signature)) != 1 {
 		return c.authError("signature")
 	}
+	return c.checkSkew(t, time.Now().UTC())
+}
+
+// checkSkew refuses a signing time outside the service's window: 15
+// minutes for STS and IAM ("SignatureDoesNotMatch: Signature expired:
+// 20220127T001427Z is now earlier than 20220127T014428Z (20220127T015928Z -
+// 15 min.)", https://github.com/aws/aws-cli/issues/6676; "Signature not yet
+// current: ... (... + 15 min.)",
+// https://github.com/QT-DevOps/DevOpsIssues/issues/989), 5 minutes for the
+// JSON services (InvalidSignatureException, 403,
+// https://github.com/serverless/serverless/issues/27; Bedrock's own window
+// is UNCONFIRMED).
+func (c *call) checkSkew(signed, now time.Time) error {
+	window, code := 5*time.Minute, "InvalidSignatureException"
+	if c.proto == protoQuery {
+		window, code = 15*time.Minute, "SignatureDoesNotMatch"
+	}
+	const f = "20060102T150405Z"
+	mins := strconv.Itoa(int(window / time.Minute))
+	switch {
+	case signed.Before(now.Add(-window)):
+		return &apiError{Status: 403, Code: code, Message: "Signature expired: " + signed.Format(f) + " is now earlier than " + now.Add(-window).Format(f) + " (" + now.Format(f) + " - " + mins + " min.)"}
+	case signed.After(now.Add(window)):
+		return &apiError{Status: 403, Code: code, Message: "Signature not yet current: " + signed.Format(f) + " is still later than " + now.Add(window).Format(f) + " (" + now.Format(f) + " + " + mins + " min.)"}
+	}
 	return nil
 }
