@@ -185,7 +185,7 @@ func playScenario(ctx context.Context, s scenario) demoResult {
 		plain = bedrockruntime.NewFromConfig(st.base)
 	} else {
 		cfg := st.base.Copy()
-		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(st.base), role))
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(st.base), role, s.assumeOptions()...))
 		plain = bedrockruntime.NewFromConfig(cfg)
 	}
 	if err := converse(ctx, plain, model); err != nil {
@@ -215,14 +215,14 @@ func playScenario(ctx context.Context, s scenario) demoResult {
 		client.AppendDiagnosis(&cfg.APIOptions, cfg, withOpts, func(o *diagnose.Options) { o.RoleARN = role })
 		lib = bedrockruntime.NewFromConfig(cfg)
 	} else {
-		lib = client.NewFromConfig(base, client.WithRole(role), client.WithDiagnosis(withOpts))
+		lib = client.NewFromConfig(base, client.WithRole(role, s.assumeOptions()...), client.WithDiagnosis(withOpts))
 	}
 	err = converse(ctx, lib, model)
 	var derr *diagnose.Error
 	switch {
 	case err == nil:
 		// The call worked; Run shows the checks that prove it.
-		r, rerr := diagnose.NewDiagnoser(base, dopts).Run(ctx, diagnose.Target{RoleARN: role, ModelID: model, Operation: "Converse"})
+		r, rerr := diagnose.NewDiagnoser(base, dopts).Run(ctx, diagnose.Target{RoleARN: role, AssumeRoleOptions: s.assumeOptions(), ModelID: model, Operation: "Converse"})
 		if rerr != nil {
 			r = &diagnose.Report{SchemaVersion: diagnose.SchemaVersion, Layer: diagnose.LayerUnknown, Summary: "run: " + rerr.Error(), Checks: []diagnose.Check{}}
 		}
@@ -237,6 +237,15 @@ func playScenario(ctx context.Context, s scenario) demoResult {
 	res.Layer = res.Report.Layer
 	res.OK = res.Layer == s.expect
 	return res
+}
+
+// assumeOptions are the stscreds options the scenario's app passes.
+func (s scenario) assumeOptions() []func(*stscreds.AssumeRoleOptions) {
+	if s.app.ExternalID == "" {
+		return nil
+	}
+	id := s.app.ExternalID
+	return []func(*stscreds.AssumeRoleOptions){func(o *stscreds.AssumeRoleOptions) { o.ExternalID = &id }}
 }
 
 // converse makes the app's call: one short Converse turn.

@@ -12,16 +12,18 @@ import (
 // demoExpect is what a correct diagnosis names for each built-in scenario,
 // written here by hand from the scenario's story, not read from the code.
 var demoExpect = map[string]diagnose.Layer{
-	"healthy":          "none",
-	"credentials":      "credentials",
-	"source-policy":    "source-policy",
-	"trust-policy":     "trust-policy",
-	"wrong-principal":  "wrong-principal",
-	"role-permissions": "role-permissions",
-	"org-policy":       "org-policy",
-	"model-access":     "model-access",
-	"region":           "region",
-	"model-id":         "model-id",
+	"healthy":           "none",
+	"credentials":       "credentials",
+	"source-policy":     "source-policy",
+	"trust-policy":      "trust-policy",
+	"trust-external-id": "trust-policy",
+	"wrong-principal":   "wrong-principal",
+	"role-permissions":  "role-permissions",
+	"org-policy":        "org-policy",
+	"endpoint-policy":   "endpoint-policy",
+	"model-access":      "model-access",
+	"region":            "region",
+	"model-id":          "model-id",
 }
 
 func TestDemoJSON(t *testing.T) {
@@ -89,7 +91,7 @@ func TestDemoText(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(out, "10/10 scenarios diagnosed as expected") {
+	if !strings.Contains(out, "12/12 scenarios diagnosed as expected") {
 		t.Errorf("no summary line:\n%s", out[max(0, len(out)-300):])
 	}
 }

@@ -42,6 +42,8 @@ type demoApp struct {
 	ForgetsRole bool `json:"forgetsRole"`
 	// DeletedKey: the app's access key is one the world never issued.
 	DeletedKey bool `json:"deletedKey"`
+	// ExternalID is the external id the app passes to AssumeRole.
+	ExternalID string `json:"externalId"`
 	// DiagnosticUser, "ACCOUNT/USER", gives the diagnosis that user's
 	// credentials for the target account (diagnose.Options.DiagnosticConfig).
 	DiagnosticUser string `json:"diagnosticUser"`

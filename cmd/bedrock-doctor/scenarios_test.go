@@ -23,7 +23,7 @@ func TestBuiltinScenariosLoad(t *testing.T) {
 		}
 	}
 	// Files are read in name order: the chain order of the layers.
-	want := "healthy, credentials, source-policy, trust-policy, wrong-principal, role-permissions, org-policy, model-access, region, model-id"
+	want := "healthy, credentials, source-policy, trust-policy, trust-external-id, wrong-principal, role-permissions, org-policy, endpoint-policy, model-access, region, model-id"
 	if got := strings.Join(names, ", "); got != want {
 		t.Errorf("order:\n got %s\nwant %s", got, want)
 	}
