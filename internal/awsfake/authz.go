@@ -269,18 +269,35 @@ func (c *call) authorize(action, resource, resourceAccount string, ctx map[strin
 // perform: A on resource: R" (AWS.md §3.8): the explicit deny it found first
 // in evaluation order, with the policy ARN where AWS names one, else the
 // first policy type that did not allow.
-func denySuffix(action string, res iampolicy.Result) string {
+func (c *call) denySuffix(action string, res iampolicy.Result) string {
+	w := c.s.World
+	w.mu.Lock()
+	style := w.Messages
+	w.mu.Unlock()
+	if style.OmitReason {
+		return ""
+	}
 	for _, t := range res.Types {
 		if t.Decision != iampolicy.ExplicitDeny {
 			continue
 		}
 		s := " with an explicit deny in " + article(t.Type) + " " + string(t.Type)
+		if style.OmitPolicyARN {
+			return s
+		}
 		switch t.Type {
 		case iampolicy.TypeSCP, iampolicy.TypeRCP, iampolicy.TypeBoundary, iampolicy.TypeSession, iampolicy.TypeIdentity:
 			for _, m := range t.Matched {
-				if m.Effect == "Deny" && strings.HasPrefix(m.Policy, "arn:") {
-					return s + ": " + m.Policy
+				if m.Effect != "Deny" || !strings.HasPrefix(m.Policy, "arn:") {
+					continue
 				}
+				// The ARN is named only within the caller's organization
+				// (or account); an RCP of another organization stays
+				// anonymous.
+				if t.Type == iampolicy.TypeRCP && (c.principal.OrgID == "" || !strings.Contains(m.Policy, "/"+c.principal.OrgID+"/")) {
+					return s
+				}
+				return s + ": " + m.Policy
 			}
 		}
 		return s

@@ -19,7 +19,7 @@ func (c *call) cpAuthorize(resource string) error {
 	}
 	action := "bedrock:" + c.action
 	if res := c.authorize(action, resource, c.principal.Account, nil, set); res.Decision != iampolicy.Allow {
-		return &apiError{Status: 403, Code: "AccessDeniedException", Message: deniedMessage(c.callerARN, action, resource, denySuffix(action, res)), Resource: resource}
+		return &apiError{Status: 403, Code: "AccessDeniedException", Message: deniedMessage(c.callerARN, action, resource, c.denySuffix(action, res)), Resource: resource}
 	}
 	return nil
 }

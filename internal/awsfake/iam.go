@@ -58,7 +58,7 @@ func (c *call) iamAuthorize(resourceARN, named string) error {
 	if res.Decision == iampolicy.Allow {
 		return nil
 	}
-	return &apiError{Status: 403, Code: "AccessDenied", Message: deniedMessage(c.callerARN, action, named, denySuffix(action, res)), Resource: resourceARN}
+	return &apiError{Status: 403, Code: "AccessDenied", Message: deniedMessage(c.callerARN, action, named, c.denySuffix(action, res)), Resource: resourceARN}
 }
 
 func (c *call) callerAccount() *Account {

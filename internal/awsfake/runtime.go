@@ -158,7 +158,7 @@ func (c *call) invoke(modelID, operation string) (*target, error) {
 		return nil, err
 	}
 	deny := func(resource string, res iampolicy.Result) error {
-		return &apiError{Status: 403, Code: "AccessDeniedException", Message: deniedMessage(c.callerARN, action, resource, denySuffix(action, res)), Resource: resource}
+		return &apiError{Status: 403, Code: "AccessDeniedException", Message: deniedMessage(c.callerARN, action, resource, c.denySuffix(action, res)), Resource: resource}
 	}
 	if res := c.authorize(action, t.resource, account, map[string][]string{"aws:RequestedRegion": {region}}, set); res.Decision != iampolicy.Allow {
 		return nil, deny(t.resource, res)
@@ -255,7 +255,7 @@ func (c *call) guardrail(idOrARN string) error {
 		return err
 	}
 	if res := c.authorize("bedrock:ApplyGuardrail", arn, c.principal.Account, nil, set); res.Decision != iampolicy.Allow {
-		return &apiError{Status: 403, Code: "AccessDeniedException", Message: deniedMessage(c.callerARN, "bedrock:ApplyGuardrail", arn, denySuffix("bedrock:ApplyGuardrail", res)), Resource: arn}
+		return &apiError{Status: 403, Code: "AccessDeniedException", Message: deniedMessage(c.callerARN, "bedrock:ApplyGuardrail", arn, c.denySuffix("bedrock:ApplyGuardrail", res)), Resource: arn}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -382,3 +382,36 @@ func TestGuardrailAndSessionPolicyARNs(t *testing.T) {
 	_, err = converse(cfg, haiku)
 	apiErr(t, err, "AccessDeniedException", "User: arn:aws:sts::222222222222:assumed-role/BedrockInvoker/sess is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1::foundation-model/"+haiku+" because no session policy allows the bedrock:InvokeModel action", 403)
 }
+
+// TestMessageStyles: the older wordings AWS still emits in places.
+func TestMessageStyles(t *testing.T) {
+	const base = "User: arn:aws:sts::222222222222:assumed-role/BedrockInvoker/sess is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1::foundation-model/" + haiku
+	tests := []struct {
+		name  string
+		style MessageStyle
+		want  string
+	}{
+		{"current", MessageStyle{}, base + " with an explicit deny in a service control policy: arn:aws:organizations::999999999999:policy/o-abcd1234/service_control_policy/p-nohaiku"},
+		{"before policy ARNs", MessageStyle{OmitPolicyARN: true}, base + " with an explicit deny in a service control policy"},
+		{"before reasons", MessageStyle{OmitReason: true}, base},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.org.SCP("p-nohaiku", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"bedrock:*","Resource":"arn:aws:bedrock:*::foundation-model/anthropic.claude-3-haiku*"}]}`)
+			f.w.Messages = tt.style
+			_, err := converse(f.roleCfg(func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = "sess" }), haiku)
+			apiErr(t, err, "AccessDeniedException", tt.want, 403)
+		})
+	}
+}
+
+// TestRCPNamedWithinOrganization: an RCP deny names its ARN to a caller in
+// the same organization.
+func TestRCPNamedWithinOrganization(t *testing.T) {
+	f := newFixture(t)
+	f.org.RCP("p-noguard", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"bedrock:ApplyGuardrail","Resource":"*"}]}`)
+	_, err := bedrockruntime.NewFromConfig(f.cfg(f.session(t))).ApplyGuardrail(context.Background(), &bedrockruntime.ApplyGuardrailInput{GuardrailIdentifier: aws.String("gr1abc"), GuardrailVersion: aws.String("1"),
+		Source: types.GuardrailContentSourceInput, Content: []types.GuardrailContentBlock{&types.GuardrailContentBlockMemberText{Value: types.GuardrailTextBlock{Text: aws.String("hi")}}}})
+	apiErr(t, err, "AccessDeniedException", "User: arn:aws:sts::222222222222:assumed-role/BedrockInvoker/test is not authorized to perform: bedrock:ApplyGuardrail on resource: arn:aws:bedrock:us-east-1:222222222222:guardrail/gr1abc with an explicit deny in a resource control policy: arn:aws:organizations::999999999999:policy/o-abcd1234/resource_control_policy/p-noguard", 403)
+}

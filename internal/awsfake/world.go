@@ -28,6 +28,23 @@ type World struct {
 	models    map[string]*FoundationModel
 	profiles  map[string]*SystemProfile
 	routes    map[string]string
+
+	// Messages selects the access-denied wording for Bedrock, IAM and the
+	// control plane; the zero value is AWS's current one.
+	Messages MessageStyle
+}
+
+// MessageStyle switches parts of AWS's access-denied grammar off, to
+// reproduce services and dates that do not emit them (AWS.md §3.8: the
+// reason suffix dates from 2021 and "some AWS services do not support this
+// format"; the policy ARN suffix is "gradually rolling out" since 2025).
+type MessageStyle struct {
+	// OmitReason drops "because no ... allows ..." and "with an explicit
+	// deny in ...": the bare "User: P is not authorized to perform: A on
+	// resource: R".
+	OmitReason bool
+	// OmitPolicyARN drops ": <policy ARN>" after an explicit deny.
+	OmitPolicyARN bool
 }
 
 // locked runs f under the world's lock: the builder methods may be called
