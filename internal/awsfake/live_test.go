@@ -225,3 +225,41 @@ func TestLiveInvalidAction(t *testing.T) {
 		t.Error("no x-amzn-RequestId")
 	}
 }
+
+// Assumption: STS refuses a signature 20 minutes old with
+// SignatureDoesNotMatch "Signature expired: ... (... - 15 min.)", and Bedrock
+// Runtime one 6 minutes old with InvalidSignatureException "(... - 5 min.)".
+func TestLiveClockSkew(t *testing.T) {
+	cfg := liveConfig(t)
+	ctx := context.Background()
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		url, body, service, contentType, want string
+		skew                                  time.Duration
+	}{
+		{"https://sts." + cfg.Region + ".amazonaws.com/", "Action=GetCallerIdentity&Version=2011-06-15", "sts", "application/x-www-form-urlencoded", "SignatureDoesNotMatch", -20 * time.Minute},
+		{"https://bedrock-runtime." + cfg.Region + ".amazonaws.com/model/" + url.PathEscape(haiku) + "/converse", `{"messages":[{"role":"user","content":[{"text":"hi"}]}]}`, "bedrock", "application/json", "InvalidSignatureException", -6 * time.Minute},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequestWithContext(ctx, "POST", tt.url, strings.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", tt.contentType)
+		if err := v4.NewSigner().SignHTTP(ctx, creds, req, sha256Hex([]byte(tt.body)), tt.service, cfg.Region, time.Now().Add(tt.skew)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 403 || !strings.Contains(string(raw), tt.want) || !strings.Contains(string(raw), "Signature expired: ") {
+			t.Errorf("%s: AWS answers %d %s", tt.service, resp.StatusCode, raw)
+		}
+	}
+}
