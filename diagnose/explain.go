@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -600,6 +599,7 @@ func (e *explainer) onDemand() {
 func (e *explainer) detail() string {
 	m := e.m
 	var b strings.Builder
+	b.Grow(min(len(m.Text), maxQuoted) + 160)
 	b.WriteString("kind ")
 	b.WriteString(string(m.Kind))
 	if m.Code != "" {
@@ -672,11 +672,24 @@ func policyJSON(st statement) string {
 	return b.String()
 }
 
-// jsonQuote renders s as a JSON string.
+// jsonQuote renders s as a JSON string. It escapes what JSON requires
+// (quote, backslash, control characters) and, as encoding/json does, the
+// line and paragraph separators.
 func jsonQuote(s string) string {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return `""`
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == '\u2028' || r == '\u2029':
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
 	}
-	return string(b)
+	b.WriteByte('"')
+	return b.String()
 }

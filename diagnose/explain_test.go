@@ -466,3 +466,15 @@ func BenchmarkExplainHostile(b *testing.B) {
 		Explain(hostileText)
 	}
 }
+
+// TestJSONQuote checks the hand-written quoting against encoding/json, the
+// oracle, on the characters that need escaping.
+func TestJSONQuote(t *testing.T) {
+	for _, s := range []string{"", "arn:aws:iam::1:role/a", `a"b\c`, "tab\there", "nul\x00", "sep\u2028\u2029", "ünïcødé ✓", "<&>"} {
+		got := jsonQuote(s)
+		var back string
+		if err := json.Unmarshal([]byte(got), &back); err != nil || back != s {
+			t.Errorf("jsonQuote(%q) = %s: decodes to %q, %v", s, got, back, err)
+		}
+	}
+}
