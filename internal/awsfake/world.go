@@ -97,16 +97,18 @@ type credential struct {
 
 // Session is a role session issued by AssumeRole.
 type Session struct {
-	Role         *Role
-	Name         string
-	SourceIdent  string
-	Tags         map[string]string
-	Policy       string   // inline session policy JSON, "" none
-	PolicyARNs   []string // managed session policies
-	Expires      time.Time
-	Chained      bool // assumed by another role session
-	SourceArn    string
-	MFAPresent   bool
+	Role        *Role
+	Name        string            // RoleSessionName
+	SourceIdent string            // SourceIdentity, "" none
+	Tags        map[string]string // session tags, transitive ones included
+	Policy      string            // inline session policy JSON, "" none
+	PolicyARNs  []string          // managed session policies
+	Expires     time.Time
+	Chained     bool   // assumed by another role session (1-hour cap)
+	SourceArn   string // the caller that assumed it
+	MFAPresent  bool   // SerialNumber and TokenCode were given
+	// TransitiveTK are the transitive tag keys passed on to chained
+	// sessions.
 	TransitiveTK []string
 }
 
