@@ -766,23 +766,34 @@ func token(s string) string {
 
 // iam reads the IAM grammar (AWS.md §3.8).
 func (p *parser) iam() {
+	const marker = "not authorized to perform"
 	s, lower := p.s, p.lower
-	i := strings.Index(lower, "not authorized to perform")
-	if i < 0 {
-		return
+	var i int
+	var rest, action string
+	for off := 0; ; {
+		k := strings.Index(lower[off:], marker)
+		if k < 0 {
+			return
+		}
+		i = off + k
+		rest = strings.TrimLeft(s[i+len(marker):], ": ")
+		action = trimSentenceDot(token(rest))
+		// "You are not authorized to perform this operation. User: ..." and
+		// "not authorized to perform the required AWS Marketplace actions"
+		// are prose; the grammar's action is "service:Action".
+		if strings.Contains(action, ":") {
+			break
+		}
+		off = i + len(marker)
 	}
 	if j := lastIndex(s[:i], "User: "); j >= 0 {
-		v := s[j+len("User: "):]
-		p.m.Principal = token(v)
-	}
-	rest := s[i+len("not authorized to perform"):]
-	rest = strings.TrimLeft(rest, ": ")
-	action := trimSentenceDot(token(rest))
-	if !strings.Contains(action, ":") {
-		// "not authorized to perform the required AWS Marketplace actions":
-		// prose, not the IAM grammar.
-		p.m.Principal = ""
-		return
+		v := token(s[j+len("User: "):])
+		// Only the principal of this sentence, "User: P is not authorized";
+		// what follows the token may be a reporter's redaction
+		// ("...](mailto:x) is").
+		if rem := strings.TrimSpace(s[j+len("User: ")+len(v) : i]); strings.HasSuffix(rem, "is") && i-j < 512 {
+			p.m.Principal = v
+		}
 	}
 	p.m.Kind = KindIAMDenied
 	p.m.Action = action

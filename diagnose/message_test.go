@@ -56,6 +56,14 @@ func TestParseMessage(t *testing.T) {
 			},
 		},
 		{
+			name: "prose before the grammar",
+			text: "UnauthorizedOperation: You are not authorized to perform this operation. User: arn:aws:iam::111111111111:user/u is not authorized to perform: ec2:CreateRole because no permissions boundary allows the ec2:CreateRole action.",
+			want: Message{
+				Code: "UnauthorizedOperation", Text: "You are not authorized to perform this operation. User: arn:aws:iam::111111111111:user/u is not authorized to perform: ec2:CreateRole because no permissions boundary allows the ec2:CreateRole action.",
+				Principal: "arn:aws:iam::111111111111:user/u", Action: "ec2:CreateRole", PolicyType: PolicyPermissionBoundary, Kind: KindIAMDenied,
+			},
+		},
+		{
 			name: "boto3 with retries note",
 			text: "botocore.errorfactory.ThrottlingException: An error occurred (ThrottlingException) when calling the Converse operation (reached max retries: 4): Too many tokens per day, please wait before trying again.",
 			want: Message{
