@@ -28,6 +28,10 @@ const checkExamples = `  # cross-account: the app's credentials (profile "app") 
   bedrock-doctor check --role-arn arn:aws:iam::222222222222:role/BedrockInvoker --external-id partner-42 \
       --model anthropic.claude-3-haiku-20240307-v1:0 --json | jq -r .layer
 
+  # let the checks read the role's account (its trust policy) through a read-only auditor profile there
+  bedrock-doctor check --profile app --diagnostic-profile bedrock-auditor \
+      --role-arn arn:aws:iam::222222222222:role/BedrockInvoker --model anthropic.claude-3-haiku-20240307-v1:0
+
   # prove the path end to end with one real, minimal call (costs a few tokens)
   bedrock-doctor check --role-arn arn:aws:iam::222222222222:role/BedrockInvoker \
       --model anthropic.claude-3-haiku-20240307-v1:0 --probe
@@ -54,6 +58,7 @@ var (
 // checkArgs are check's parsed flags.
 type checkArgs struct {
 	roleARN, model, region, profile string
+	diagProfile                     string
 	externalID, sessionName         string
 	operation                       string // SDK name
 	json, probe                     bool
@@ -102,6 +107,14 @@ func runCheck(ctx context.Context, e env, args []string) int {
 		Operation:         a.operation,
 	}
 	dopts := diagnose.Options{Budget: a.budget, RoleARN: a.roleARN}
+	if a.diagProfile != "" {
+		diag, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region), config.WithSharedConfigProfile(a.diagProfile))
+		if err != nil {
+			fmt.Fprintf(e.stderr, "bedrock-doctor check: load --diagnostic-profile: %s\n", sanitize(err.Error()))
+			return exitUsage
+		}
+		dopts.DiagnosticConfig = &diag
+	}
 	report, err := runBounded(ctx, a.budget, 5*time.Second, func(ctx context.Context) (*diagnose.Report, error) {
 		return diagnose.NewDiagnoser(cfg, dopts).Run(ctx, target)
 	})
@@ -141,6 +154,9 @@ func runCheck(ctx context.Context, e env, args []string) int {
 	}
 	fmt.Fprintln(w)
 	e.printReport(w, report, "")
+	if a.diagProfile == "" && needsTargetCredentials(report) {
+		fmt.Fprintf(w, "%s pass --diagnostic-profile with read-only credentials (iam:GetRole) in the role's account to run the checks marked ?\n", e.bold("hint:"))
+	}
 	if probe != nil {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "%s %s\n", e.bold("probe:"), sanitize(probe.check.Detail))
@@ -159,6 +175,7 @@ func parseCheck(e env, args []string) (a checkArgs, code int, ok bool) {
 	fs.StringVar(&a.model, "model", "", "model `ID`, inference profile ID or ARN, as the app passes it (required)")
 	fs.StringVar(&a.region, "region", "", "the Bedrock `region` (default: AWS_REGION or the profile's)")
 	fs.StringVar(&a.profile, "profile", "", "shared config `profile` for the base credentials (default: AWS_PROFILE or default)")
+	fs.StringVar(&a.diagProfile, "diagnostic-profile", "", "shared config `profile` with read-only credentials in the role's account, so the checks can read what the app cannot (the trust policy)")
 	fs.StringVar(&a.externalID, "external-id", "", "external `id` the role's trust policy requires")
 	fs.StringVar(&a.sessionName, "session-name", "", "role session `name` (default: bedrockdoctor-check-<time>)")
 	op := fs.String("operation", "converse", "the call to diagnose: invoke, converse, stream, converse-stream or count-tokens")
@@ -245,6 +262,17 @@ func validateRoleARN(s string) error {
 		return fmt.Errorf("account id %q is not 12 digits", a.AccountID)
 	}
 	return nil
+}
+
+// needsTargetCredentials reports a check that could run only with
+// credentials in the role's account (diagnose.Options.DiagnosticConfig).
+func needsTargetCredentials(r *diagnose.Report) bool {
+	for _, c := range r.Checks {
+		if c.Status == diagnose.StatusUnknown && strings.Contains(c.Needs, "DiagnosticConfig") {
+			return true
+		}
+	}
+	return false
 }
 
 // combineExit merges the diagnosis' and the probe's exit codes: a named

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +190,43 @@ func TestRunBounded(t *testing.T) {
 	got, err := runBounded(context.Background(), time.Second, time.Second, func(context.Context) (*diagnose.Report, error) { return want, nil })
 	if got != want || err != nil {
 		t.Errorf("runBounded = %v, %v; want the report", got, err)
+	}
+}
+
+func TestCheckDiagnosticProfile(t *testing.T) {
+	// The app cannot read the role's trust policy in the other account;
+	// with a read-only profile there the check names the layer instead of
+	// assume-role.
+	sc := world(t, "trust-policy")
+	auditor, ok := sc.Credentials("222222222222/bedrockdoctor-auditor")
+	if !ok {
+		t.Fatal("no auditor user")
+	}
+	creds := filepath.Join(t.TempDir(), "credentials")
+	ini := "[auditor]\naws_access_key_id = " + auditor.AccessKeyID + "\naws_secret_access_key = " + auditor.SecretAccessKey + "\n"
+	if err := os.WriteFile(creds, []byte(ini), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(fakeEnv(t, sc, appKeys(t, sc)), "AWS_SHARED_CREDENTIALS_FILE="+creds)
+
+	r := runCLI(t, env, "", "check", "--json", "--role-arn", demoRole, "--model", haiku)
+	if rep := reportOf(t, r); rep.Layer != diagnose.LayerAssumeRole || r.code != exitDenied {
+		t.Errorf("without the auditor: layer %q, exit %d; want assume-role, 1", rep.Layer, r.code)
+	}
+	r = runCLI(t, env, "", "check", "--json", "--diagnostic-profile", "auditor", "--role-arn", demoRole, "--model", haiku)
+	rep := reportOf(t, r)
+	if rep.Layer != diagnose.LayerTrustPolicy || r.code != exitDenied {
+		t.Errorf("with the auditor: layer %q, exit %d; want trust-policy, 1", rep.Layer, r.code)
+	}
+	if c := findCheck(rep, "trust-policy.evaluate"); c == nil || c.Status != diagnose.StatusFail {
+		t.Errorf("trust-policy.evaluate = %+v, want fail", c)
+	}
+	r = runCLI(t, env, "", "check", "--role-arn", demoRole, "--model", haiku)
+	if !strings.Contains(r.stdout, "hint: pass --diagnostic-profile") {
+		t.Errorf("no hint to pass --diagnostic-profile:\n%s", r.stdout)
+	}
+	r = runCLI(t, env, "", "check", "--diagnostic-profile", "nobody", "--role-arn", demoRole, "--model", haiku)
+	if r.code != exitUsage {
+		t.Errorf("unknown diagnostic profile: exit %d, want %d", r.code, exitUsage)
 	}
 }
