@@ -791,7 +791,7 @@ func (p *parser) iam() {
 		// Only the principal of this sentence, "User: P is not authorized";
 		// what follows the token may be a reporter's redaction
 		// ("...](mailto:x) is").
-		if rem := strings.TrimSpace(s[j+len("User: ")+len(v) : i]); strings.HasSuffix(rem, "is") && i-j < 512 {
+		if end := j + len("User: ") + len(v); end <= i && i-j < 512 && strings.HasSuffix(strings.TrimSpace(s[end:i]), "is") {
 			p.m.Principal = v
 		}
 	}

@@ -232,3 +232,14 @@ func TestParseMessageLongInput(t *testing.T) {
 		t.Errorf("the middle of a long text was read: kind %q", m.Kind)
 	}
 }
+
+// TestParseMessageOverlaps checks texts where the markers overlap (found by
+// FuzzParseMessage: "User: " whose token runs into "not authorized").
+func TestParseMessageOverlaps(t *testing.T) {
+	for _, text := range []string{"User: not authorized to perform: a:b", "User:not authorized to perform: a:b", "User: User: is not authorized to perform: x:y"} {
+		m := ParseMessage(text)
+		if m.Kind != KindIAMDenied || m.Action == "" {
+			t.Errorf("ParseMessage(%q) = kind %q action %q", text, m.Kind, m.Action)
+		}
+	}
+}
