@@ -94,6 +94,12 @@ func runDemo(ctx context.Context, e env, args []string) int {
 		fmt.Fprintln(e.stderr, "bedrock-doctor demo: ignoring AWS_BEARER_TOKEN_BEDROCK: the demo signs with its own fake credentials")
 	}
 
+	if !*asJSON {
+		fmt.Fprintf(e.stdout, "%s\n%s\n\n", e.bold("bedrock-doctor demo: a local AWS in this process (loopback only: no account, no network)."),
+			"Each world is real IAM policy documents in a few accounts. The app makes one Converse call, first with a\n"+
+				"plain SDK client (bedrockruntime.NewFromConfig + stscreds), then with bedrockdoctor's client.NewFromConfig;\n"+
+				"both errors are shown, then the diagnosis' report: one line per check, ✓ pass, ✗ fail, ? could not run.")
+	}
 	results := make([]demoResult, 0, len(chosen))
 	passed := 0
 	for i, s := range chosen {
@@ -116,6 +122,14 @@ func runDemo(ctx context.Context, e env, args []string) int {
 			return exitUsage
 		}
 	} else {
+		fmt.Fprintln(e.stdout, e.bold("summary:"))
+		for _, res := range results {
+			mark := e.green("✓")
+			if !res.OK {
+				mark = e.red("✗")
+			}
+			fmt.Fprintf(e.stdout, "  %s %-18s expected %-17s diagnosed %s\n", mark, sanitize(res.Scenario), res.Expected, e.layerText(res.Layer))
+		}
 		summary := fmt.Sprintf("%d/%d scenarios diagnosed as expected", passed, len(chosen))
 		if passed == len(chosen) {
 			summary = e.green(summary)

@@ -91,6 +91,12 @@ func TestDemoText(t *testing.T) {
 			}
 		}
 	}
+	for name, layer := range demoExpect {
+		line := regexp.MustCompile(`(?m)^  ✓ ` + regexp.QuoteMeta(name) + ` +expected ` + regexp.QuoteMeta(string(layer)) + ` +diagnosed ` + regexp.QuoteMeta(string(layer)) + `$`)
+		if !line.MatchString(out) {
+			t.Errorf("summary lacks the line for %s", name)
+		}
+	}
 	if !strings.Contains(out, "12/12 scenarios diagnosed as expected") {
 		t.Errorf("no summary line:\n%s", out[max(0, len(out)-300):])
 	}
