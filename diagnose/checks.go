@@ -479,30 +479,32 @@ func (in *inquiry) checkAvailability(ctx context.Context) {
 	in.add(c)
 }
 
-// resourceLeg is one authorization Bedrock makes for the call: a resource and
-// the request context it is evaluated with.
+// resourceLeg is one authorization Bedrock makes for the call: an action on
+// a resource, and the request context it is evaluated with.
 type resourceLeg struct {
+	action   string
 	resource string
 	context  map[string]string
 }
 
-// expansion lists every ARN the call is authorized on: the model or profile
-// in the source region, and for a profile each destination's foundation
-// model with the profile ARN in context (AWS.md §6.6).
+// expansion lists every authorization the call needs: the model or profile
+// in the source region, for a profile each destination's foundation model
+// with the profile ARN in context (AWS.md §6.6), and the guardrail the call
+// applies (bedrock:ApplyGuardrail, AWS.md §6.4).
 func (in *inquiry) expansion() []resourceLeg {
 	acct := in.targetAccount()
 	in.mu.Lock()
 	dests, profileARN := in.ev.destinations, in.ev.profileARN
 	in.mu.Unlock()
 	src := map[string]string{"aws:RequestedRegion": in.region}
+	var legs []resourceLeg
 	switch in.model.Kind {
-	case bedrockid.KindFoundationModel:
-		return []resourceLeg{{in.model.ARN(in.partition, in.region, acct), src}}
+	case bedrockid.KindUnknown:
 	case bedrockid.KindInferenceProfile, bedrockid.KindApplicationInferenceProfile:
 		if profileARN == "" {
 			profileARN = in.model.ARN(in.partition, in.region, acct)
 		}
-		legs := []resourceLeg{{profileARN, src}}
+		legs = append(legs, resourceLeg{in.action, profileARN, src})
 		if len(dests) == 0 && in.model.BaseModelID != "" {
 			dests = []string{bedrockid.FoundationModelARN(in.partition, in.region, in.model.BaseModelID)}
 		}
@@ -511,14 +513,19 @@ func (in *inquiry) expansion() []resourceLeg {
 			if a, err := arn.Parse(d); err == nil && a.Region != "" {
 				region = a.Region
 			}
-			legs = append(legs, resourceLeg{d, map[string]string{"aws:RequestedRegion": region, "bedrock:InferenceProfileArn": profileARN}})
+			legs = append(legs, resourceLeg{in.action, d, map[string]string{"aws:RequestedRegion": region, "bedrock:InferenceProfileArn": profileARN}})
 		}
-		return legs
-	case bedrockid.KindUnknown:
-		return nil
 	default:
-		return []resourceLeg{{in.model.ARN(in.partition, in.region, acct), src}}
+		legs = append(legs, resourceLeg{in.action, in.model.ARN(in.partition, in.region, acct), src})
 	}
+	if g := in.t.GuardrailID; g != "" {
+		guardrailARN := g
+		if !strings.HasPrefix(g, "arn:") {
+			guardrailARN = fmt.Sprintf("arn:%s:bedrock:%s:%s:guardrail/%s", in.partition, in.region, acct, g)
+		}
+		legs = append(legs, resourceLeg{"bedrock:ApplyGuardrail", guardrailARN, src})
+	}
+	return legs
 }
 
 // checkRolePermissions asks the IAM simulator whether the role's policies
@@ -556,7 +563,7 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 		wg.Go(func() {
 			out, err := client.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
 				PolicySourceArn: aws.String(policySource),
-				ActionNames:     []string{in.action},
+				ActionNames:     []string{leg.action},
 				ResourceArns:    []string{leg.resource},
 				ContextEntries:  contextEntries(leg.context),
 			})
@@ -629,7 +636,7 @@ func (in *inquiry) checkSessionPolicy(legs []resourceLeg) {
 		}
 		res := iampolicy.Evaluate(iampolicy.Request{
 			Principal: iampolicy.Principal{ARN: in.t.RoleARN, RoleARN: in.t.RoleARN, Account: accountOf(in.t.RoleARN)},
-			Action:    in.action, Resource: leg.resource, Context: ctx,
+			Action:    leg.action, Resource: leg.resource, Context: ctx,
 		}, iampolicy.PolicySet{Session: session})
 		if typeDecision(res, iampolicy.TypeSession) != iampolicy.Allow {
 			denied = append(denied, leg.resource)

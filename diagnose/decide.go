@@ -166,10 +166,27 @@ func (in *inquiry) fillFacts(r *Report) {
 
 // explainLayer writes the summary and the fix for the decided layer, unless
 // the error's reading already wrote them for the same layer.
+//
+// When the error's reading named the same layer, its summary stays (it
+// describes this very error); the fix is the inquiry's where the checks know
+// more than the text (every ARN of the expansion, the real source principal),
+// and the reading's otherwise.
 func (in *inquiry) explainLayer(r *Report) {
 	if in.seed != nil && in.seed.Layer == r.Layer && r.Summary != "" && r.Fix != "" {
+		switch r.Layer {
+		case LayerRolePermissions, LayerSourcePolicy, LayerTrustPolicy:
+			summary := r.Summary
+			in.writeLayer(r)
+			r.Summary = summary
+		}
 		return
 	}
+	in.writeLayer(r)
+}
+
+// writeLayer writes the summary and the fix for the decided layer from the
+// evidence.
+func (in *inquiry) writeLayer(r *Report) {
 	src := orElse(in.ev.source.arn, "the source principal")
 	role := in.t.RoleARN
 	acct := r.TargetAccount
@@ -215,14 +232,15 @@ func (in *inquiry) explainLayer(r *Report) {
 		} else {
 			r.Summary += ": " + detail
 		}
-		legs := in.expansion()
+		legs := in.withDeniedResource(in.expansion(), r)
 		var resources []string
 		for _, l := range legs {
 			resources = append(resources, l.resource)
 		}
 		r.Fix = "in account " + acct + ", allow " + in.action + " on " + strings.Join(resources, ", ") + " in the role's identity policy (and in its permissions boundary and the session policy, if any)"
-		if len(resources) > 0 {
-			r.FixPolicy = fixPolicyJSON(map[string]any{"Effect": "Allow", "Action": in.action, "Resource": resources})
+		r.FixPolicy = fixPolicyJSON(legStatements(legs)...)
+		if in.model.Kind == bedrockid.KindApplicationInferenceProfile && len(in.ev.destinations) == 0 {
+			r.Fix += "; also allow it on the foundation models the application inference profile routes to, in each of their regions (bedrock:GetInferenceProfile lists them; the diagnosis could not read it)"
 		}
 	case LayerOrgPolicy:
 		r.Summary = "an organization policy (SCP or RCP) denies: " + strings.TrimPrefix(detail, "a service control policy denies ")
@@ -293,11 +311,68 @@ func regionsOf(arns []string) []string {
 	return out
 }
 
-// fixPolicyJSON renders one statement as a complete policy document.
-func fixPolicyJSON(stmt map[string]any) string {
-	b, err := json.MarshalIndent(map[string]any{"Version": "2012-10-17", "Statement": []any{stmt}}, "", "  ")
+// fixPolicyJSON renders statements as a complete policy document.
+func fixPolicyJSON(stmts ...map[string]any) string {
+	if len(stmts) == 0 {
+		return ""
+	}
+	list := make([]any, len(stmts))
+	for i, st := range stmts {
+		list[i] = st
+	}
+	b, err := json.MarshalIndent(map[string]any{"Version": "2012-10-17", "Statement": list}, "", "  ")
 	if err != nil {
 		return ""
 	}
 	return string(b)
+}
+
+// legStatements writes the grants a call needs the way AWS's inference
+// profile guide does: the profile, then its foundation models only through
+// that profile (bedrock:InferenceProfileArn), then any other grant.
+func legStatements(legs []resourceLeg) []map[string]any {
+	type key struct{ action, profile string }
+	var order []key
+	grouped := map[key][]string{}
+	for _, l := range legs {
+		k := key{l.action, l.context["bedrock:InferenceProfileArn"]}
+		if _, ok := grouped[k]; !ok {
+			order = append(order, k)
+		}
+		grouped[k] = append(grouped[k], l.resource)
+	}
+	var stmts []map[string]any
+	for _, k := range order {
+		st := map[string]any{"Effect": "Allow", "Action": k.action, "Resource": grouped[k]}
+		if k.profile != "" {
+			st["Condition"] = map[string]any{"StringEquals": map[string]any{"bedrock:InferenceProfileArn": k.profile}}
+		}
+		stmts = append(stmts, st)
+	}
+	return stmts
+}
+
+// withDeniedResource adds the resource the denial names when the expansion
+// lacks it (the checks could not see the profile's destinations): the fix
+// must cover at least what AWS refused.
+func (in *inquiry) withDeniedResource(legs []resourceLeg, r *Report) []resourceLeg {
+	if r.Resource == "" || r.Resource == "*" {
+		return legs
+	}
+	action := r.Action
+	if action == "" || !strings.HasPrefix(action, "bedrock:") {
+		action = in.action
+	}
+	for _, l := range legs {
+		if l.resource == r.Resource && l.action == action {
+			return legs
+		}
+	}
+	ctx := map[string]string{}
+	if strings.Contains(r.Resource, ":foundation-model/") && len(legs) > 0 {
+		if p := legs[0].resource; strings.Contains(p, "inference-profile/") {
+			ctx["bedrock:InferenceProfileArn"] = p
+		}
+	}
+	return append(legs, resourceLeg{action, r.Resource, ctx})
 }

@@ -1,0 +1,78 @@
+package diagnose_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/bedrockdoctor/bedrockdoctor/diagnose"
+)
+
+// mergeStatements adds the statements of fix to doc.
+func mergeStatements(t *testing.T, doc, fix string) string {
+	t.Helper()
+	var a, b struct {
+		Version   string
+		Statement []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(doc), &a); err != nil {
+		t.Fatalf("policy %s: %v", doc, err)
+	}
+	if err := json.Unmarshal([]byte(fix), &b); err != nil {
+		t.Fatalf("fix policy %s: %v", fix, err)
+	}
+	a.Statement = append(a.Statement, b.Statement...)
+	out, _ := json.Marshal(a)
+	return string(out)
+}
+
+// TestFixPolicyFixes applies the report's FixPolicy where it says to, and
+// checks that the app's call then succeeds: the fix is exact, not advice.
+func TestFixPolicyFixes(t *testing.T) {
+	t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
+	apply := map[diagnose.Layer]func(sp *spec, fix string){
+		diagnose.LayerRolePermissions: func(sp *spec, fix string) { sp.rolePolicy = mergeStatements(t, sp.rolePolicy, fix) },
+		diagnose.LayerSourcePolicy:    func(sp *spec, fix string) { sp.sourcePolicy = mergeStatements(t, sp.sourcePolicy, fix) },
+		diagnose.LayerTrustPolicy:     func(sp *spec, fix string) { sp.trust = mergeStatements(t, sp.trust, fix) },
+	}
+	for _, sc := range scenarios() {
+		fixer, ok := apply[sc.want]
+		if !ok {
+			continue
+		}
+		for _, kind := range sc.kinds {
+			for _, tr := range []tier{tierFull, tierNone} {
+				if tr == tierNone && (sc.want != diagnose.LayerRolePermissions || kind == kindApp) {
+					// Without permissions these are assume-role (no fix policy
+					// to apply), and an application profile's models cannot be
+					// known: its fix says so in words.
+					continue
+				}
+				t.Run(sc.name+"/"+string(kind)+"/"+string(tr), func(t *testing.T) {
+					sp := sc.spec()
+					wd := build(t, sp, tr)
+					model := wd.modelIDs[kind]
+					if sp.model != "" {
+						model = sp.model
+					}
+					err := wd.call(t, sp, tr, "Converse", model)
+					var derr *diagnose.Error
+					if !errors.As(err, &derr) || derr.Layer() != sc.want {
+						t.Fatalf("want a %s diagnosis, got %v", sc.want, err)
+					}
+					if derr.Report.FixPolicy == "" {
+						t.Fatalf("no FixPolicy for %s:\n%s", sc.want, derr.Report)
+					}
+					fixer(&sp, derr.Report.FixPolicy)
+					fixed := build(t, sp, tr)
+					if kind == kindApp {
+						model = fixed.appARN
+					}
+					if err := fixed.call(t, sp, tr, "Converse", model); err != nil {
+						t.Errorf("after applying the fix policy the call still fails: %v\nfix policy:\n%s", err, derr.Report.FixPolicy)
+					}
+				})
+			}
+		}
+	}
+}
