@@ -128,7 +128,7 @@ func runDemo(ctx context.Context, e env, args []string) int {
 			if !res.OK {
 				mark = e.red("✗")
 			}
-			fmt.Fprintf(e.stdout, "  %s %-18s expected %-17s diagnosed %s\n", mark, sanitize(res.Scenario), res.Expected, e.layerText(res.Layer))
+			fmt.Fprintf(e.stdout, "  %s %-24s expected %-17s diagnosed %s\n", mark, sanitize(res.Scenario), res.Expected, e.layerText(res.Layer))
 		}
 		summary := fmt.Sprintf("%d/%d scenarios diagnosed as expected", passed, len(chosen))
 		if passed == len(chosen) {

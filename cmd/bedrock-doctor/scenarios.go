@@ -69,10 +69,16 @@ var errDemoFile = errors.New("invalid demo scenario")
 // parseScenario reads a demo file and checks its world builds.
 func parseScenario(data []byte) (scenario, error) {
 	var f demoFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return scenario{}, fmt.Errorf("decode: %v: %w", err, errDemoFile)
+	if isPlainWorld(data) {
+		// A bare awsfake scenario (as in internal/awsfake/testdata): the
+		// app builds its client in the usual way.
+		f.World = data
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			return scenario{}, fmt.Errorf("decode: %v: %w", err, errDemoFile)
+		}
 	}
 	if len(f.World) == 0 {
 		return scenario{}, fmt.Errorf("no world: %w", errDemoFile)
@@ -107,6 +113,18 @@ func parseScenario(data []byte) (scenario, error) {
 		s.title = s.description
 	}
 	return s, nil
+}
+
+// isPlainWorld reports a bare awsfake scenario: a JSON object with the
+// world's "accounts" and no "world" wrapper.
+func isPlainWorld(data []byte) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return false
+	}
+	_, wrapped := top["world"]
+	_, accounts := top["accounts"]
+	return accounts && !wrapped
 }
 
 // loadScenarios reads every *.json file of fsys's root, in name order.

@@ -82,6 +82,11 @@ func TestDemoOwnFile(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, "my-world: a world of the user's own") {
 		t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
+	// A bare awsfake scenario, without the demo's wrapper.
+	r = runCLI(t, nil, "", "demo", "testdata/plain-world.json")
+	if r.code != exitOK || !strings.Contains(r.stdout, "plain-world: ") {
+		t.Errorf("plain world: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
 	r = runCLI(t, nil, "", "demo", "testdata/missing.json")
 	if r.code != exitUsage {
 		t.Errorf("missing file: exit %d, want %d", r.code, exitUsage)
