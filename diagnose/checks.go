@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -100,7 +101,8 @@ func (in *inquiry) checkSourcePolicy(ctx context.Context) {
 	}
 	roleAcct := accountOf(in.t.RoleARN)
 	sameAccount := roleAcct == src.account
-	st, detail, org := simulationVerdict(out.EvaluationResults)
+	sv := simulationVerdict(out.EvaluationResults)
+	st, detail, org := sv.status, sv.detail, sv.org
 	switch {
 	case org:
 		in.setEv(func(e *evidence) { e.orgDenied = true })
@@ -119,32 +121,67 @@ func (in *inquiry) checkSourcePolicy(ctx context.Context) {
 	in.add(c)
 }
 
+// simVerdict is what a simulation says, folded over actions and resources.
+type simVerdict struct {
+	status   Status
+	detail   string // the denied action/resource pairs, with their reasons
+	org      bool   // an SCP denied
+	explicit bool   // a Deny statement matched
+	boundary bool   // the permissions boundary did not allow
+}
+
 // simulationVerdict folds simulator results: fail when any action on any
-// resource is denied, with which ones; org when an SCP denied.
-func simulationVerdict(results []iamtypes.EvaluationResult) (st Status, detail string, org bool) {
-	st = StatusPass
+// resource is denied, with which ones and why.
+func simulationVerdict(results []iamtypes.EvaluationResult) simVerdict {
+	v := simVerdict{status: StatusPass}
 	var denied []string
+	note := func(d iamtypes.PolicyEvaluationDecisionType, pb *iamtypes.PermissionsBoundaryDecisionDetail) {
+		if d == iamtypes.PolicyEvaluationDecisionTypeExplicitDeny {
+			v.explicit = true
+		}
+		if pb != nil && !pb.AllowedByPermissionsBoundary {
+			v.boundary = true
+		}
+	}
 	for _, r := range results {
 		action := aws.ToString(r.EvalActionName)
 		if r.OrganizationsDecisionDetail != nil && !r.OrganizationsDecisionDetail.AllowedByOrganizations {
-			org = true
+			v.org = true
 		}
 		if len(r.ResourceSpecificResults) == 0 {
 			if r.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
-				denied = append(denied, fmt.Sprintf("%s (%s)", action, decisionWords(r.EvalDecision)))
+				note(r.EvalDecision, r.PermissionsBoundaryDecisionDetail)
+				denied = append(denied, fmt.Sprintf("%s (%s%s)", action, decisionWords(r.EvalDecision), statementNames(r.MatchedStatements)))
 			}
 			continue
 		}
 		for _, rr := range r.ResourceSpecificResults {
 			if rr.EvalResourceDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
-				denied = append(denied, fmt.Sprintf("%s on %s (%s)", action, aws.ToString(rr.EvalResourceName), decisionWords(rr.EvalResourceDecision)))
+				note(rr.EvalResourceDecision, rr.PermissionsBoundaryDecisionDetail)
+				denied = append(denied, fmt.Sprintf("%s on %s (%s%s)", action, aws.ToString(rr.EvalResourceName), decisionWords(rr.EvalResourceDecision), statementNames(rr.MatchedStatements)))
 			}
 		}
 	}
 	if len(denied) > 0 {
-		st = StatusFail
+		v.status = StatusFail
 	}
-	return st, strings.Join(denied, "; "), org
+	v.detail = strings.Join(denied, "; ")
+	return v
+}
+
+// statementNames names the policies whose statements decided a deny, as the
+// simulator reports them (for a deny, only the deny statements appear).
+func statementNames(stmts []iamtypes.Statement) string {
+	var names []string
+	for _, st := range stmts {
+		if id := aws.ToString(st.SourcePolicyId); id != "" && !slices.Contains(names, id) {
+			names = append(names, id)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return " by " + strings.Join(names, ", ")
 }
 
 func decisionWords(d iamtypes.PolicyEvaluationDecisionType) string {
@@ -558,6 +595,8 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 		deniedARNs []string
 		failures   []string
 		org        bool
+		explicit   bool
+		boundary   bool
 	)
 	for _, leg := range legs {
 		wg.Go(func() {
@@ -573,10 +612,12 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 				failures = append(failures, errText(err))
 				return
 			}
-			st, detail, o := simulationVerdict(out.EvaluationResults)
-			org = org || o
-			if st == StatusFail {
-				denied = append(denied, detail)
+			sv := simulationVerdict(out.EvaluationResults)
+			org = org || sv.org
+			explicit = explicit || sv.explicit
+			boundary = boundary || sv.boundary
+			if sv.status == StatusFail {
+				denied = append(denied, sv.detail)
 				deniedARNs = append(deniedARNs, leg.resource)
 			}
 		})
@@ -590,7 +631,15 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 	case len(denied) > 0:
 		c.Status = StatusFail
 		c.Detail = policySource + "'s policies do not allow " + strings.Join(denied, "; ")
-		in.setEv(func(e *evidence) { e.roleAllowed, e.deniedResources = StatusFail, deniedARNs })
+		in.setEv(func(e *evidence) {
+			e.roleAllowed, e.deniedResources = StatusFail, deniedARNs
+			switch {
+			case explicit:
+				e.rolePolicyKind = policyExplicitDeny
+			case boundary:
+				e.rolePolicyKind = policyBoundary
+			}
+		})
 	case len(failures) > 0:
 		c.Status = StatusUnknown
 		c.Detail = "iam:SimulatePrincipalPolicy failed: " + failures[0]
@@ -645,7 +694,7 @@ func (in *inquiry) checkSessionPolicy(legs []resourceLeg) {
 	if len(denied) > 0 {
 		c.Status = StatusFail
 		c.Detail = "the session policy the app passes to AssumeRole does not allow " + in.action + " on " + strings.Join(denied, ", ")
-		in.setEv(func(e *evidence) { e.roleAllowed = StatusFail })
+		in.setEv(func(e *evidence) { e.roleAllowed, e.rolePolicyKind = StatusFail, policySessionGap })
 	} else {
 		c.Status, c.Detail = StatusPass, "the session policy allows "+in.action+" on every ARN of the call"
 	}

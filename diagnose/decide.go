@@ -237,9 +237,27 @@ func (in *inquiry) writeLayer(r *Report) {
 		for _, l := range legs {
 			resources = append(resources, l.resource)
 		}
-		r.Fix = "in account " + acct + ", allow " + in.action + " on " + strings.Join(resources, ", ") + " in the role's identity policy (and in its permissions boundary and the session policy, if any)"
-		r.FixPolicy = fixPolicyJSON(legStatements(legs)...)
-		if in.model.Kind == bedrockid.KindApplicationInferenceProfile && len(in.ev.destinations) == 0 {
+		grant := in.action + " on " + strings.Join(resources, ", ")
+		who := orElse(role, src)
+		switch in.ev.rolePolicyKind {
+		case policyExplicitDeny:
+			r.Fix = "in account " + acct + ", remove or narrow the Deny statement that matches " + grant + " in the policies of " + who
+			if in.msg.PolicyARN != "" {
+				r.Fix += " (AWS names " + in.msg.PolicyARN + ")"
+			}
+			r.Fix += "; an explicit deny cannot be overridden by any allow"
+			r.FixPolicy = ""
+		case policyBoundary:
+			r.Fix = "in account " + acct + ", allow " + grant + " in the permissions boundary of " + who + " (a boundary limits the role even where its policies allow)"
+			r.FixPolicy = fixPolicyJSON(legStatements(legs)...)
+		case policySessionGap:
+			r.Fix = "allow " + grant + " in the session policy the app passes to AssumeRole (stscreds AssumeRoleOptions.Policy / PolicyARNs), or pass none: a session can do only what both the role and the session policy allow"
+			r.FixPolicy = fixPolicyJSON(legStatements(legs)...)
+		default:
+			r.Fix = "in account " + acct + ", allow " + grant + " in the identity policy of " + who
+			r.FixPolicy = fixPolicyJSON(legStatements(legs)...)
+		}
+		if in.model.Kind == bedrockid.KindApplicationInferenceProfile && len(in.ev.destinations) == 0 && r.FixPolicy != "" {
 			r.Fix += "; also allow it on the foundation models the application inference profile routes to, in each of their regions (bedrock:GetInferenceProfile lists them; the diagnosis could not read it)"
 		}
 	case LayerOrgPolicy:

@@ -78,14 +78,14 @@ func (d *Diagnoser) Diagnose(ctx context.Context, err error, call Call) *Error {
 		return nil
 	}
 	refine(report, den, call)
-	return NewError(err, d.inquire(ctx, report, den, call), d.opts.Redact)
+	return NewError(err, d.inquire(ctx, report, ParseMessage(err.Error()), call), d.opts.Redact)
 }
 
 // inquire completes the text's reading with the read-only checks: one
 // inquiry at a time per key, shared by every concurrent caller, cached for
 // CacheTTL. A caller whose context ends gets what is known at once; the
 // shared inquiry runs on, detached, and ends within Budget.
-func (d *Diagnoser) inquire(ctx context.Context, seed *Report, den denial, call Call) *Report {
+func (d *Diagnoser) inquire(ctx context.Context, seed *Report, msg Message, call Call) *Report {
 	switch seed.Layer {
 	case LayerWrongPrincipal, LayerCredentials:
 		// The text and the client's own facts decide; checks made with
@@ -98,12 +98,12 @@ func (d *Diagnoser) inquire(ctx context.Context, seed *Report, den denial, call 
 	}
 	if d.opts.OnReport != nil {
 		go func() {
-			r := d.shared(key, seed, call)
+			r := d.shared(key, seed, msg, call)
 			d.opts.OnReport(withRequest(r, seed))
 		}()
 		return seed
 	}
-	ch := d.flight.DoChan(key, func() (any, error) { return d.shared(key, seed, call), nil })
+	ch := d.flight.DoChan(key, func() (any, error) { return d.shared(key, seed, msg, call), nil })
 	select {
 	case res := <-ch:
 		return withRequest(res.Val.(*Report), seed)
@@ -114,7 +114,7 @@ func (d *Diagnoser) inquire(ctx context.Context, seed *Report, den denial, call 
 
 // shared runs one inquiry detached from any caller, within Budget, and
 // caches its report.
-func (d *Diagnoser) shared(key string, seed *Report, call Call) *Report {
+func (d *Diagnoser) shared(key string, seed *Report, msg Message, call Call) *Report {
 	if r, ok := d.cache.get(key); ok {
 		return r
 	}
@@ -128,6 +128,8 @@ func (d *Diagnoser) shared(key string, seed *Report, call Call) *Report {
 		return seed
 	}
 	in.roleCreds = call.RoleCredentials
+	in.msg = msg
+	in.ev.rolePolicyKind = kindFromMessage(msg)
 	ctx, cancel := context.WithTimeout(callctx.WithDiagnosis(context.Background()), d.opts.Budget)
 	defer cancel()
 	in.collect(ctx)
@@ -245,4 +247,17 @@ func SessionOfRole(principal, roleARN string) bool {
 		return p.Resource == r.Resource || p.Resource[strings.LastIndex(p.Resource, "/")+1:] == roleName
 	}
 	return false
+}
+
+// kindFromMessage reads which of the role's policies the denial names.
+func kindFromMessage(m Message) rolePolicyKind {
+	switch {
+	case m.PolicyType == PolicySession:
+		return policySessionGap
+	case m.PolicyType == PolicyPermissionBoundary && !m.Explicit:
+		return policyBoundary
+	case m.Explicit && (m.PolicyType == PolicyIdentity || m.PolicyType == PolicyPermissionBoundary):
+		return policyExplicitDeny
+	}
+	return policyIdentityGap
 }

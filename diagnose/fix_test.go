@@ -3,6 +3,7 @@ package diagnose_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/bedrockdoctor/bedrockdoctor/diagnose"
@@ -30,13 +31,28 @@ func mergeStatements(t *testing.T, doc, fix string) string {
 // checks that the app's call then succeeds: the fix is exact, not advice.
 func TestFixPolicyFixes(t *testing.T) {
 	t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
-	apply := map[diagnose.Layer]func(sp *spec, fix string){
-		diagnose.LayerRolePermissions: func(sp *spec, fix string) { sp.rolePolicy = mergeStatements(t, sp.rolePolicy, fix) },
-		diagnose.LayerSourcePolicy:    func(sp *spec, fix string) { sp.sourcePolicy = mergeStatements(t, sp.sourcePolicy, fix) },
-		diagnose.LayerTrustPolicy:     func(sp *spec, fix string) { sp.trust = mergeStatements(t, sp.trust, fix) },
+	// Where each scenario's fix belongs, as the scenario's owner would
+	// apply it; "" means there is no policy to add (an explicit deny must be
+	// removed, which the fix says in words).
+	where := map[string]string{
+		"source-policy/no-assume-allow":       "source",
+		"trust-policy/wrong-account":          "trust",
+		"trust-policy/external-id":            "trust",
+		"role-permissions/no-bedrock":         "role",
+		"role-permissions/destination-region": "role",
+		"role-permissions/explicit-deny":      "",
+		"role-permissions/boundary":           "boundary",
+		"role-permissions/session-policy":     "session",
+	}
+	apply := map[string]func(sp *spec, fix string){
+		"role":     func(sp *spec, fix string) { sp.rolePolicy = mergeStatements(t, sp.rolePolicy, fix) },
+		"source":   func(sp *spec, fix string) { sp.sourcePolicy = mergeStatements(t, sp.sourcePolicy, fix) },
+		"trust":    func(sp *spec, fix string) { sp.trust = mergeStatements(t, sp.trust, fix) },
+		"boundary": func(sp *spec, fix string) { sp.boundary = mergeStatements(t, sp.boundary, fix) },
+		"session":  func(sp *spec, fix string) { sp.sessionPol = mergeStatements(t, sp.sessionPol, fix) },
 	}
 	for _, sc := range scenarios() {
-		fixer, ok := apply[sc.want]
+		target, ok := where[sc.name]
 		if !ok {
 			continue
 		}
@@ -60,16 +76,22 @@ func TestFixPolicyFixes(t *testing.T) {
 					if !errors.As(err, &derr) || derr.Layer() != sc.want {
 						t.Fatalf("want a %s diagnosis, got %v", sc.want, err)
 					}
+					if target == "" {
+						if derr.Report.FixPolicy != "" || !strings.Contains(derr.Report.Fix, "Deny statement") {
+							t.Errorf("an explicit deny needs removing, not an added allow:\nfix: %s\nfix policy: %s", derr.Report.Fix, derr.Report.FixPolicy)
+						}
+						return
+					}
 					if derr.Report.FixPolicy == "" {
 						t.Fatalf("no FixPolicy for %s:\n%s", sc.want, derr.Report)
 					}
-					fixer(&sp, derr.Report.FixPolicy)
+					apply[target](&sp, derr.Report.FixPolicy)
 					fixed := build(t, sp, tr)
 					if kind == kindApp {
 						model = fixed.appARN
 					}
 					if err := fixed.call(t, sp, tr, "Converse", model); err != nil {
-						t.Errorf("after applying the fix policy the call still fails: %v\nfix policy:\n%s", err, derr.Report.FixPolicy)
+						t.Errorf("after applying the fix policy to the %s policy the call still fails: %v\nfix: %s\nfix policy:\n%s", target, err, derr.Report.Fix, derr.Report.FixPolicy)
 					}
 				})
 			}

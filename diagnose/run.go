@@ -58,6 +58,7 @@ type inquiry struct {
 	model     bedrockid.ID
 	modelErr  error
 	seed      *Report // the error text's reading, nil for Run
+	msg       Message // the error text parsed, zero for Run
 	call      Call
 
 	// roleCreds are the role's credentials: the app's cache in the
@@ -85,10 +86,23 @@ type evidence struct {
 	destinations  []string // destination foundation-model ARNs of a profile
 	// deniedResources are the ARNs the role's simulation denied.
 	deniedResources []string
-	profileARN      string
+	// rolePolicyKind says which of the role's policies is short: the
+	// identity policies (zero value), a Deny statement, the boundary, or
+	// the session policy. It decides where the fix goes.
+	rolePolicyKind rolePolicyKind
+	profileARN     string
 }
 
 type identity struct{ arn, account, userID string }
+
+type rolePolicyKind int
+
+const (
+	policyIdentityGap  rolePolicyKind = iota // no identity policy allows
+	policyExplicitDeny                       // a Deny statement matches
+	policyBoundary                           // the permissions boundary does not allow
+	policySessionGap                         // the session policy does not allow
+)
 
 func (d *Diagnoser) newInquiry(t Target, seed *Report, call Call) (*inquiry, error) {
 	lim := sharedLimiter(d.opts.RateLimit)

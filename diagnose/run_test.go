@@ -27,6 +27,9 @@ func TestRunMatrix(t *testing.T) {
 		"wrong-principal/user-signs":          diagnose.LayerNone,
 		"role-permissions/no-bedrock":         diagnose.LayerRolePermissions,
 		"role-permissions/destination-region": diagnose.LayerRolePermissions,
+		"role-permissions/explicit-deny":      diagnose.LayerRolePermissions,
+		"role-permissions/boundary":           diagnose.LayerRolePermissions,
+		"role-permissions/session-policy":     diagnose.LayerRolePermissions,
 		"org-policy/region-deny-scp":          diagnose.LayerOrgPolicy,
 		"endpoint-policy/deny-bedrock":        diagnose.LayerNone,
 		"model-access/marketplace":            diagnose.LayerModelAccess,
@@ -50,7 +53,10 @@ func TestRunMatrix(t *testing.T) {
 				d := diagnose.NewDiagnoser(wd.srv.Config(wd.region, wd.appKey), diagnose.Options{DiagnosticConfig: &auditor, RateLimit: -1})
 				target := diagnose.Target{RoleARN: roleARN, ModelID: model, Operation: "Converse"}
 				if sp.externalID != "" {
-					target.AssumeRoleOptions = []func(*stscreds.AssumeRoleOptions){func(o *stscreds.AssumeRoleOptions) { o.ExternalID = aws.String(sp.externalID) }}
+					target.AssumeRoleOptions = append(target.AssumeRoleOptions, func(o *stscreds.AssumeRoleOptions) { o.ExternalID = aws.String(sp.externalID) })
+				}
+				if sp.sessionPol != "" {
+					target.AssumeRoleOptions = append(target.AssumeRoleOptions, func(o *stscreds.AssumeRoleOptions) { o.Policy = aws.String(sp.sessionPol) })
 				}
 				r, err := d.Run(context.Background(), target)
 				if err != nil {

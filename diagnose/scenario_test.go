@@ -72,6 +72,8 @@ type spec struct {
 	region       string // the app's region, default us-east-1
 	model        string // overrides the model id of the kind
 	routeTo      string // the destination a profile routes this call to
+	boundary     string // the role's permissions boundary, "" none
+	sessionPol   string // the session policy the app passes to AssumeRole
 }
 
 func policy(stmts ...string) string {
@@ -135,7 +137,10 @@ func build(t testing.TB, sp spec, tr tier) *world {
 	case tierFull:
 		rolePolicy = strings.TrimSuffix(rolePolicy, "]}") + "," + readBedrock + "," + simulateRole + "]}"
 	}
-	tgt.Role(roleName, sp.trust).Inline("bedrock", rolePolicy)
+	role := tgt.Role(roleName, sp.trust).Inline("bedrock", rolePolicy)
+	if sp.boundary != "" {
+		role.Boundary(tgt.ManagedPolicy("BedrockBoundary", sp.boundary))
+	}
 
 	region := sp.region
 	if region == "" {
@@ -188,6 +193,9 @@ func (wd *world) call(t *testing.T, sp spec, tr tier, op string, model string) e
 		var roleOpts []func(*stscreds.AssumeRoleOptions)
 		if sp.externalID != "" {
 			roleOpts = append(roleOpts, func(o *stscreds.AssumeRoleOptions) { o.ExternalID = aws.String(sp.externalID) })
+		}
+		if sp.sessionPol != "" {
+			roleOpts = append(roleOpts, func(o *stscreds.AssumeRoleOptions) { o.Policy = aws.String(sp.sessionPol) })
 		}
 		c = client.NewFromConfig(cfg, client.WithRole(roleARN, roleOpts...), client.WithDiagnosis(diag))
 	}
@@ -277,6 +285,24 @@ func scenarios() []scenario {
 				s := healthy()
 				s.rolePolicy = policy(`{"Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"],"Resource":["arn:aws:bedrock:us-east-1::foundation-model/*","arn:aws:bedrock:*:` + tgtAcct + `:inference-profile/*","arn:aws:bedrock:*:` + tgtAcct + `:application-inference-profile/*"]}`)
 				s.routeTo = "us-west-2"
+				return s
+			}},
+		{name: "role-permissions/explicit-deny", kinds: allKinds, want: diagnose.LayerRolePermissions,
+			spec: func() spec {
+				s := healthy()
+				s.rolePolicy = policy(allowInvokeAll, `{"Sid":"NoClaude","Effect":"Deny","Action":"bedrock:*","Resource":"arn:aws:bedrock:*::foundation-model/anthropic.*"}`)
+				return s
+			}},
+		{name: "role-permissions/boundary", kinds: allKinds, want: diagnose.LayerRolePermissions,
+			spec: func() spec {
+				s := healthy()
+				s.boundary = policy(`{"Effect":"Allow","Action":["s3:*","iam:*","sts:*"],"Resource":"*"}`, `{"Effect":"Allow","Action":"bedrock:Get*","Resource":"*"}`)
+				return s
+			}},
+		{name: "role-permissions/session-policy", kinds: []modelKind{kindFM}, want: diagnose.LayerRolePermissions,
+			spec: func() spec {
+				s := healthy()
+				s.sessionPol = policy(`{"Effect":"Allow","Action":["s3:GetObject","bedrock:Get*","iam:SimulatePrincipalPolicy","iam:GetRole"],"Resource":"*"}`)
 				return s
 			}},
 		{name: "org-policy/region-deny-scp", kinds: profileKinds, want: diagnose.LayerOrgPolicy,
