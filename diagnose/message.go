@@ -126,17 +126,17 @@ func (k MessageKind) IsAccessDenial() bool {
 // PolicyType is the kind of policy an IAM denial names.
 type PolicyType string
 
-// The policy types of the IAM grammar's reason suffix.
+// The policy types of the IAM grammar's reason suffix (AWS.md §3.8).
 const (
-	PolicyIdentity           PolicyType = "identity-based"
-	PolicySession            PolicyType = "session"
-	PolicyPermissionBoundary PolicyType = "permissions-boundary"
-	PolicySCP                PolicyType = "service-control"
-	PolicyRCP                PolicyType = "resource-control"
-	PolicyResource           PolicyType = "resource-based"
-	PolicyVPCEndpoint        PolicyType = "vpc-endpoint"
-	PolicyTrust              PolicyType = "role-trust"
-	PolicyOther              PolicyType = "other"
+	PolicyIdentity           PolicyType = "identity-based"       // "identity-based policy"
+	PolicySession            PolicyType = "session"              // "session policy"
+	PolicyPermissionBoundary PolicyType = "permissions-boundary" // "permissions boundary"
+	PolicySCP                PolicyType = "service-control"      // "service control policy"
+	PolicyRCP                PolicyType = "resource-control"     // "resource control policy"
+	PolicyResource           PolicyType = "resource-based"       // "resource-based policy"
+	PolicyVPCEndpoint        PolicyType = "vpc-endpoint"         // "VPC endpoint policy"
+	PolicyTrust              PolicyType = "role-trust"           // "role trust policy"
+	PolicyOther              PolicyType = "other"                // a type this reader does not know
 )
 
 // Message is what an AWS error text says, parsed. Every field is optional:
