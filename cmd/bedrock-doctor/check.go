@@ -139,14 +139,22 @@ func runCheck(ctx context.Context, e env, args []string) int {
 	}
 
 	if a.json {
-		if err := writeJSON(e.stdout, report); err != nil {
+		out := report
+		if probe != nil && probe.report != nil {
+			// The real call was denied: its diagnosis, grounded in AWS's
+			// own answer, is the verdict scripts read.
+			r := *probe.report
+			r.Checks = append(append([]diagnose.Check(nil), r.Checks...), probe.check)
+			out = &r
+		}
+		if err := writeJSON(e.stdout, out); err != nil {
 			fmt.Fprintf(e.stderr, "bedrock-doctor check: write: %v\n", err)
 			return exitUsage
 		}
 		return code
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "%s %s in %s, %s\n", e.bold("bedrock-doctor check:"), sanitize(a.operation), cfg.Region, sanitize(a.model))
+	fmt.Fprintf(w, "%s %s in %s, %s\n", e.bold("bedrock-doctor check:"), sanitize(a.operation), sanitize(cfg.Region), sanitize(a.model))
 	if a.roleARN != "" {
 		fmt.Fprintf(w, "  through role %s\n", sanitize(a.roleARN))
 	} else {

@@ -157,6 +157,10 @@ func TestCheckProbe(t *testing.T) {
 		if probe == nil || probe.Status != diagnose.StatusFail || probe.Layer != diagnose.LayerModelAccess {
 			t.Errorf("probe check = %+v, want fail, model-access", probe)
 		}
+		// The report is the real call's diagnosis.
+		if rep.Layer != diagnose.LayerModelAccess || findCheck(rep, "message.parse") == nil {
+			t.Errorf("report layer %q (message.parse %v), want the denied call's model-access", rep.Layer, findCheck(rep, "message.parse") != nil)
+		}
 		if r.code != exitDenied {
 			t.Errorf("exit code = %d, want %d", r.code, exitDenied)
 		}
