@@ -62,6 +62,11 @@ var (
 		"arn:aws:s3:::bucket-a/${aws:username}/*",
 		"arn:aws:s3:::bucket-a/${aws:PrincipalTag/team, 'reports'}/*",
 		"arn:aws:s3:::*",
+		"arn:aws:bedrock:us-east-1:*",
+		"arn:aws:bedrock:*",
+		"arn:aws:bedrock:us-east-1:*:foundation-model/*",
+		"arn:aws:bedrock:us-????-?::foundation-model/*",
+		"arn:aws:bedrock:*::foundation-model/*-v1:?",
 	}
 )
 
@@ -142,6 +147,11 @@ var conditions = []cond{
 	{"StringLike", "aws:PrincipalTag/team", []string{"m?"}, false},
 	{"StringLike", "aws:userid", []string{"${aws:username}*", "AROA*"}, false},
 	{"StringEquals", "aws:PrincipalOrgID", []string{"${aws:PrincipalOrgID}"}, false},
+	{"ArnLike", "aws:PrincipalArn", []string{"arn:aws:iam::111111111111:*"}, false},
+	{"Null", "aws:PrincipalTag/team", []string{"false"}, false},
+	{"ForAllValues:StringEquals", "aws:CalledVia", []string{"cloudformation.amazonaws.com", "athena.amazonaws.com"}, false},
+	{"StringEquals", "aws:PrincipalTag/team", []string{""}, false},
+	{"StringLike", "aws:SourceVpce", []string{"vpce-*"}, false},
 }
 
 // principalKinds are the callers: role sessions (with and without a role
@@ -382,9 +392,13 @@ func (g *gen) resources(req Request, st map[string]any, allowNot bool) {
 	if allowNot && g.chance(0.12) {
 		key = "NotResource"
 		// A NotResource entry whose variable does not resolve is a known
-		// difference (known_differences.json); keep only resolvable ones.
+		// difference (known_differences.json), and one with fewer than six
+		// ARN segments is never applied by the oracle (its short-ARN
+		// mismatch is not invertible) while AWS documents no short ARNs:
+		// keep only full, resolvable entries.
 		v = slices.DeleteFunc(v, func(p string) bool {
-			return strings.Contains(p, "${aws:username}") || strings.Contains(p, "${aws:PrincipalTag/")
+			return strings.Contains(p, "${aws:username}") || strings.Contains(p, "${aws:PrincipalTag/") ||
+				p != "*" && strings.Count(p, ":") < 5
 		})
 		if len(v) == 0 {
 			v = append(v, "arn:aws:s3:::*")
@@ -523,7 +537,11 @@ func (g *gen) principalElement(req Request, pol *Policies) any {
 	forms = append(forms,
 		map[string]any{"AWS": []string{"arn:aws:iam::" + acctB + ":root", "arn:aws:iam::" + p.Account + ":root"}},
 		map[string]any{"Service": "ec2.amazonaws.com"},
+		map[string]any{"AWS": "arn:aws:iam::" + acctB + ":root"},
 	)
+	if pol.Boundary == nil {
+		forms = append(forms, map[string]any{"AWS": "*"})
+	}
 	if p.RoleARN != "" {
 		forms = append(forms, map[string]any{"AWS": p.RoleARN}, map[string]any{"AWS": p.RoleARN})
 	}
