@@ -96,14 +96,17 @@ func (d *Diagnoser) inquire(ctx context.Context, seed *Report, msg Message, call
 	if r, ok := d.cache.get(key); ok {
 		return withRequest(r, seed)
 	}
+	ch := d.flight.DoChan(key, func() (any, error) { return d.shared(key, seed, msg, call), nil })
 	if d.opts.OnReport != nil {
+		// Asynchronous: the caller goes on with the text's reading; the
+		// shared inquiry (one per key, like the synchronous one) reports
+		// for this call when done, within Budget.
 		go func() {
-			r := d.shared(key, seed, msg, call)
-			d.opts.OnReport(withRequest(r, seed))
+			res := <-ch
+			d.opts.OnReport(withRequest(res.Val.(*Report), seed))
 		}()
 		return seed
 	}
-	ch := d.flight.DoChan(key, func() (any, error) { return d.shared(key, seed, msg, call), nil })
 	select {
 	case res := <-ch:
 		return withRequest(res.Val.(*Report), seed)

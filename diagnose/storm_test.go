@@ -216,3 +216,60 @@ func ourGoroutines() []string {
 }
 
 func faultLatency(d time.Duration) awsfake.Fault { return awsfake.Fault{Latency: d} }
+
+// TestAsyncOnReport: with OnReport the caller gets its error at once (with
+// what the text says), and the full report arrives later.
+func TestAsyncOnReport(t *testing.T) {
+	t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
+	wd := build(t, noBedrock(), tierFull)
+	reports := make(chan *diagnose.Report, 1)
+	c := client.NewFromConfig(wd.srv.Config(wd.region, wd.appKey), client.WithRole(roleARN),
+		client.WithDiagnosis(func(o *diagnose.Options) {
+			o.RateLimit = -1
+			o.OnReport = func(r *diagnose.Report) { reports <- r }
+		}))
+	err := runOp(context.Background(), c, "InvokeModel", haiku)
+	var derr *diagnose.Error
+	if !errors.As(err, &derr) || derr.Layer() != diagnose.LayerRolePermissions {
+		t.Fatalf("want the text's diagnosis at once, got %v", err)
+	}
+	for _, ch := range derr.Report.Checks {
+		if ch.Name == "role-permissions.simulate" {
+			t.Errorf("the immediate report already holds the checks: it waited")
+		}
+	}
+	select {
+	case r := <-reports:
+		found := false
+		for _, ch := range r.Checks {
+			found = found || ch.Name == "role-permissions.simulate"
+		}
+		if r.Layer != diagnose.LayerRolePermissions || !found {
+			t.Errorf("async report:\n%s", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnReport was never called")
+	}
+}
+
+// TestRedactedError: with Redact, Error() carries no account id or ARN,
+// while the wrapped error and the report stay exact.
+func TestRedactedError(t *testing.T) {
+	t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
+	wd := build(t, noBedrock(), tierFull)
+	c := client.NewFromConfig(wd.srv.Config(wd.region, wd.appKey), client.WithRole(roleARN),
+		client.WithDiagnosis(func(o *diagnose.Options) { o.Redact = true; o.RateLimit = -1 }))
+	err := runOp(context.Background(), c, "InvokeModel", haiku)
+	var derr *diagnose.Error
+	if !errors.As(err, &derr) {
+		t.Fatalf("no diagnosis: %v", err)
+	}
+	for _, acct := range []string{srcAcct, tgtAcct} {
+		if strings.Contains(derr.Error(), acct) {
+			t.Errorf("Error() shows account %s: %s", acct, derr.Error())
+		}
+	}
+	if !strings.Contains(derr.Unwrap().Error(), tgtAcct) || derr.Report.RoleARN != roleARN {
+		t.Errorf("redaction reached the original error or the report")
+	}
+}
