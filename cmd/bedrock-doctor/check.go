@@ -263,7 +263,10 @@ func validateRoleARN(s string) error {
 	if err != nil {
 		return fmt.Errorf("not an ARN (want arn:aws:iam::123456789012:role/NAME)")
 	}
-	if a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") || len(a.Resource) <= len("role/") {
+	if !strings.HasPrefix(a.Partition, "aws") {
+		return fmt.Errorf("partition %q is not an AWS partition (aws, aws-cn, aws-us-gov, ...)", a.Partition)
+	}
+	if a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "role/") || len(a.Resource) <= len("role/") {
 		return fmt.Errorf("not an IAM role ARN (want arn:%s:iam::123456789012:role/NAME)", a.Partition)
 	}
 	if len(a.AccountID) != 12 || strings.Trim(a.AccountID, "0123456789") != "" {
