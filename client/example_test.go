@@ -87,3 +87,26 @@ func ExampleWithRole() {
 	// principal: arn:aws:sts::222222222222:assumed-role/BedrockInvoker/example
 	// resource: arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0
 }
+
+// Code that keeps bedrockruntime.NewFromConfig adds the diagnosis to the
+// config's APIOptions. Here the app forgot to assume the role, so its own
+// user signs the call: the diagnosis says so instead of blaming a policy.
+func ExampleAppendDiagnosis() {
+	cfg, stop := exampleWorld()
+	defer stop()
+
+	client.AppendDiagnosis(&cfg.APIOptions, cfg, func(o *diagnose.Options) {
+		o.RoleARN = "arn:aws:iam::222222222222:role/BedrockInvoker" // the role the app means to use
+	})
+	br := bedrockruntime.NewFromConfig(cfg)
+
+	_, err := br.Converse(context.Background(), hello("anthropic.claude-3-haiku-20240307-v1:0"))
+	var denied *diagnose.Error
+	if errors.As(err, &denied) {
+		fmt.Println("layer:", denied.Layer())
+		fmt.Println("signed by:", denied.Report.Principal)
+	}
+	// Output:
+	// layer: wrong-principal
+	// signed by: arn:aws:iam::111111111111:user/app
+}
