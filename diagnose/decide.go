@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 
@@ -48,11 +49,25 @@ func (in *inquiry) decide() *Report {
 	sort.SliceStable(r.Checks, func(i, j int) bool { return rank(r.Checks[i].Name) < rank(r.Checks[j].Name) })
 	in.fillFacts(r)
 
+	// When the text leaves several layers, only those can explain this
+	// error: a check failing elsewhere (say, model access under an IAM
+	// denial) is evidence of a second problem, not of this one.
+	var allowed []Layer
+	if in.seed != nil && len(in.seed.Candidates) > 0 {
+		allowed = in.seed.Candidates
+		if in.seed.Layer == LayerAssumeRole {
+			allowed = append(allowed[:len(allowed):len(allowed)], LayerAssumeRole)
+		}
+	}
 	failing := LayerNone
 	for _, c := range r.Checks {
-		if c.Status == StatusFail && c.Name != "message.parse" && c.Layer.Before(failing) {
-			failing = c.Layer
+		if c.Status != StatusFail || c.Name == "message.parse" || !c.Layer.Before(failing) {
+			continue
 		}
+		if allowed != nil && !slices.Contains(allowed, c.Layer) {
+			continue
+		}
+		failing = c.Layer
 	}
 	// A failed AssumeRole is explained by its own answer first.
 	if in.ev.assumeErr != nil {
