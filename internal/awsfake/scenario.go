@@ -239,7 +239,7 @@ func (b *builder) build(f *scenarioFile) {
 		if m.ID == "" || len(m.Regions) == 0 {
 			b.fail("model %q: id and regions are required", m.ID)
 		}
-		w.Model(FoundationModel{ID: m.ID, Name: m.Name, Provider: m.Provider, Regions: m.Regions, OnDemand: m.OnDemand, Legacy: m.Legacy, Marketplace: m.Marketplace})
+		w.Model(FoundationModel(m))
 	}
 	for _, p := range f.Profiles {
 		if p.ID == "" || p.Model == "" || len(p.Sources) == 0 {
