@@ -216,13 +216,16 @@ func playScenario(ctx context.Context, s scenario) demoResult {
 
 	// bedrockdoctor: the one-line migration (or AppendDiagnosis for an app
 	// that keeps the SDK's constructor).
-	dopts := diagnose.Options{Budget: demoBudget}
+	// No rate limit: it protects real AWS accounts, and this one is local.
+	dopts := diagnose.Options{Budget: demoBudget, RateLimit: -1}
 	if u := s.app.DiagnosticUser; u != "" {
 		c, _ := st.sc.Credentials(u)
 		diag := st.srv.Config(s.target.Region, c)
 		dopts.DiagnosticConfig = &diag
 	}
-	withOpts := func(o *diagnose.Options) { o.Budget, o.DiagnosticConfig = dopts.Budget, dopts.DiagnosticConfig }
+	withOpts := func(o *diagnose.Options) {
+		o.Budget, o.RateLimit, o.DiagnosticConfig = dopts.Budget, dopts.RateLimit, dopts.DiagnosticConfig
+	}
 	var lib *bedrockruntime.Client
 	if s.app.ForgetsRole {
 		cfg := base.Copy()
