@@ -146,6 +146,16 @@ func TestCheckProbe(t *testing.T) {
 			t.Errorf("probe check = %+v, want pass", probe)
 		}
 	})
+	for _, op := range []string{"invoke", "stream", "converse-stream", "count-tokens"} {
+		t.Run(op, func(t *testing.T) {
+			sc := world(t, "healthy")
+			r := runCLI(t, fakeEnv(t, sc, appKeys(t, sc)), "", "check", "--json", "--probe", "--operation", op, "--role-arn", demoRole, "--model", haiku)
+			rep := reportOf(t, r)
+			if probe := findCheck(rep, "probe.call"); r.code != exitOK || probe == nil || probe.Status != diagnose.StatusPass {
+				t.Errorf("exit %d, probe %+v; want 0 and a passing probe", r.code, probe)
+			}
+		})
+	}
 	t.Run("marketplace", func(t *testing.T) {
 		// Run cannot see a failed Marketplace subscription on a model
 		// that GetFoundationModelAvailability calls available: only the
@@ -232,5 +242,23 @@ func TestCheckDiagnosticProfile(t *testing.T) {
 	r = runCLI(t, env, "", "check", "--diagnostic-profile", "nobody", "--role-arn", demoRole, "--model", haiku)
 	if r.code != exitUsage {
 		t.Errorf("unknown diagnostic profile: exit %d, want %d", r.code, exitUsage)
+	}
+}
+
+func TestCheckGenericEndpointVariable(t *testing.T) {
+	// AWS_ENDPOINT_URL alone points every service at the fake.
+	sc := world(t, "model-access")
+	srv := awsfake.NewServer(sc.World)
+	t.Cleanup(srv.Close)
+	keys := appKeys(t, sc)
+	env := []string{
+		"AWS_ENDPOINT_URL=" + srv.URL,
+		"AWS_ACCESS_KEY_ID=" + keys.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + keys.SecretAccessKey,
+		"AWS_REGION=us-east-1",
+	}
+	r := runCLI(t, env, "", "check", "--json", "--role-arn", demoRole, "--model", haiku)
+	if rep := reportOf(t, r); rep.Layer != diagnose.LayerModelAccess || r.code != exitDenied {
+		t.Errorf("layer %q, exit %d; want model-access, 1", rep.Layer, r.code)
 	}
 }
