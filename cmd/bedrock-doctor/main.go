@@ -4,9 +4,9 @@
 //
 // Usage:
 //
-//	bedrock-doctor check --role-arn ARN --model ID [flags]   diagnose a real setup
-//	bedrock-doctor explain [TEXT | -] [--json]               explain an error text, offline
-//	bedrock-doctor demo [SCENARIO | FILE.json] [--list] [--json]   run the built-in scenarios, offline
+//	bedrock-doctor check --role-arn ARN --model ID [flags]          diagnose a real setup
+//	bedrock-doctor explain [TEXT | -] [--json]                      explain an error text, offline
+//	bedrock-doctor demo [SCENARIO | FILE.json ...] [--list] [--json] run the built-in scenarios, offline
 //
 // Exit codes: 0 all clear, 1 a layer denies (named in the output), 2 usage or
 // environment error, 3 the diagnosis could not decide.
@@ -31,9 +31,12 @@ const (
 const usage = `bedrock-doctor finds which layer denies a Bedrock call and who must fix it.
 
 Usage:
-  bedrock-doctor check   --role-arn ARN --model ID [flags]   diagnose a real setup (read-only AWS calls)
-  bedrock-doctor explain [TEXT | -] [--json]               explain an error text (no AWS calls)
-  bedrock-doctor demo    [SCENARIO | FILE.json] [--json]   run the built-in scenarios against a local fake AWS
+  bedrock-doctor check   --role-arn ARN --model ID [flags]
+      diagnose a real setup (read-only AWS calls)
+  bedrock-doctor explain [TEXT | -] [--json]
+      explain an error text (no AWS calls)
+  bedrock-doctor demo    [SCENARIO | FILE.json ...] [--list] [--json]
+      run the built-in scenarios against a local fake AWS (no account, no network)
 
 Run "bedrock-doctor <command> --help" for a command's flags and examples.
 

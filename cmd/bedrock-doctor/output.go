@@ -92,7 +92,7 @@ func (e env) red(s string) string   { return e.paint("31", s) }
 func (e env) bold(s string) string  { return e.paint("1", s) }
 func (e env) dim(s string) string   { return e.paint("2", s) }
 
-// layerText colours a layer: green for none, red for a named layer, plain
+// layerText colours a layer: green for none, red for a named layer, bold
 // for unknown.
 func (e env) layerText(l diagnose.Layer) string {
 	switch l {
