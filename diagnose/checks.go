@@ -39,6 +39,25 @@ func sourcePolicyARN(principal string) (string, bool) {
 	return "", false
 }
 
+// sourceRole returns the role ARN behind a source session, with its path:
+// session ARNs drop the path (SSO roles live under /aws-reserved/...), and
+// both the simulator and trust policies need the exact ARN. It asks IAM in
+// the source account once; exact is false when it had to guess the path.
+func (in *inquiry) sourceRole(ctx context.Context, src identity) (roleARN string, exact bool) {
+	in.sourceRoleOnce.Do(func() {
+		guess, ok := sourcePolicyARN(src.arn)
+		if !ok || !strings.Contains(src.arn, ":assumed-role/") {
+			return
+		}
+		in.sourceRoleARN = guess
+		out, err := iam.NewFromConfig(in.cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(roleName(guess))})
+		if err == nil && out.Role != nil && aws.ToString(out.Role.Arn) != "" {
+			in.sourceRoleARN, in.sourceRoleExact = aws.ToString(out.Role.Arn), true
+		}
+	})
+	return in.sourceRoleARN, in.sourceRoleExact
+}
+
 // assumeOptions is what the app passes to stscreds, read back.
 func (in *inquiry) assumeOptions() stscreds.AssumeRoleOptions {
 	var o stscreds.AssumeRoleOptions
@@ -87,6 +106,9 @@ func (in *inquiry) checkSourcePolicy(ctx context.Context) {
 		c.Status, c.Detail = StatusUnknown, "the IAM simulator cannot take "+src.arn+" as a policy source"
 		in.add(c)
 		return
+	}
+	if resolved, _ := in.sourceRole(ctx, src); resolved != "" {
+		policyARN = resolved
 	}
 	out, err := iam.NewFromConfig(in.cfg).SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
 		PolicySourceArn: aws.String(policyARN),
@@ -260,15 +282,23 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 	trust := iampolicy.NamedPolicy{Name: "trust policy of " + in.t.RoleARN, Type: iampolicy.TypeTrust, Policy: pol}
 	var denied []string
 	for _, action := range in.assumeActions() {
-		res := iampolicy.Evaluate(in.trustRequest(src, action), iampolicy.PolicySet{Resource: []iampolicy.NamedPolicy{trust}})
+		res := iampolicy.Evaluate(in.trustRequest(ctx, src, action), iampolicy.PolicySet{Resource: []iampolicy.NamedPolicy{trust}})
 		if d := typeDecision(res, iampolicy.TypeTrust); d != iampolicy.Allow {
 			denied = append(denied, action+missingNote(res))
 		}
 	}
-	if len(denied) > 0 {
+	_, exact := in.sourceRole(ctx, src)
+	switch {
+	case len(denied) > 0 && strings.Contains(src.arn, ":assumed-role/") && !exact:
+		// The session's role path is unknown; a trust policy naming the
+		// role with its path would not match the guess, so no claim.
+		c.Status = StatusUnknown
+		c.Detail = "the trust policy of " + in.t.RoleARN + " does not match " + src.arn + " as far as can be told, but the source role's path could not be read"
+		c.Needs = "iam:GetRole on the source role (in account " + src.account + ")"
+	case len(denied) > 0:
 		c.Status = StatusFail
 		c.Detail = "the trust policy of " + in.t.RoleARN + " does not allow " + src.arn + " to " + strings.Join(denied, ", ")
-	} else {
+	default:
 		c.Status = StatusPass
 		c.Detail = "the trust policy of " + in.t.RoleARN + " allows " + src.arn
 	}
@@ -294,43 +324,43 @@ func typeDecision(res iampolicy.Result, typ iampolicy.PolicyType) iampolicy.Deci
 
 // trustRequest is the AssumeRole request the app makes, as the trust policy
 // sees it.
-func (in *inquiry) trustRequest(src identity, action string) iampolicy.Request {
+func (in *inquiry) trustRequest(ctx context.Context, src identity, action string) iampolicy.Request {
 	o := in.assumeOptions()
 	p := iampolicy.Principal{ARN: src.arn, Account: src.account}
-	if roleARN, ok := sourcePolicyARN(src.arn); ok && strings.Contains(src.arn, ":assumed-role/") {
-		p.RoleARN = roleARN
+	if strings.Contains(src.arn, ":assumed-role/") {
+		p.RoleARN, _ = in.sourceRole(ctx, src)
 	}
 	if id, _, _ := strings.Cut(src.userID, ":"); id != "" {
 		p.UniqueID = id
 	}
-	ctx := map[string][]string{"aws:RequestedRegion": {in.region}}
+	keys := map[string][]string{"aws:RequestedRegion": {in.region}}
 	if o.ExternalID != nil {
-		ctx["sts:ExternalId"] = []string{*o.ExternalID}
+		keys["sts:ExternalId"] = []string{*o.ExternalID}
 	}
 	if o.RoleSessionName != "" {
-		ctx["sts:RoleSessionName"] = []string{o.RoleSessionName}
+		keys["sts:RoleSessionName"] = []string{o.RoleSessionName}
 	}
 	if o.SourceIdentity != nil {
-		ctx["sts:SourceIdentity"] = []string{*o.SourceIdentity}
+		keys["sts:SourceIdentity"] = []string{*o.SourceIdentity}
 	}
 	if o.SerialNumber != nil {
-		ctx["aws:MultiFactorAuthPresent"] = []string{"true"}
+		keys["aws:MultiFactorAuthPresent"] = []string{"true"}
 	}
 	if len(o.Tags) > 0 {
-		var keys []string
+		var tagKeys []string
 		for _, tag := range o.Tags {
 			k := aws.ToString(tag.Key)
-			keys = append(keys, k)
-			ctx["aws:RequestTag/"+k] = []string{aws.ToString(tag.Value)}
+			tagKeys = append(tagKeys, k)
+			keys["aws:RequestTag/"+k] = []string{aws.ToString(tag.Value)}
 		}
-		ctx["aws:TagKeys"] = keys
+		keys["aws:TagKeys"] = tagKeys
 	}
 	return iampolicy.Request{
 		Principal:       p,
 		Action:          action,
 		Resource:        in.t.RoleARN,
 		ResourceAccount: accountOf(in.t.RoleARN),
-		Context:         ctx,
+		Context:         keys,
 	}
 }
 

@@ -68,6 +68,10 @@ type inquiry struct {
 	mu     sync.Mutex
 	checks []Check
 	ev     evidence
+
+	sourceRoleOnce  sync.Once
+	sourceRoleARN   string // the source session's role, see sourceRole
+	sourceRoleExact bool
 }
 
 // evidence holds what the checks found, for decide.

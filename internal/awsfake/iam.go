@@ -75,7 +75,14 @@ func noSuchEntity(msg string) error {
 func (c *call) role() (*Role, error) {
 	name := c.form.Get("RoleName")
 	a := c.callerAccount()
+	// IAM authorizes on the role's ARN, path included (an SSO role lives
+	// under /aws-reserved/...); a missing role is checked on the bare name.
 	arn := "arn:" + c.s.World.Partition + ":iam::" + a.ID + ":role/" + name
+	c.s.World.mu.Lock()
+	if r := a.roles[name]; r != nil {
+		arn = "arn:" + c.s.World.Partition + ":iam::" + a.ID + ":role" + r.Path + name
+	}
+	c.s.World.mu.Unlock()
 	if err := c.iamAuthorize(arn, "role "+name); err != nil {
 		return nil, err
 	}
