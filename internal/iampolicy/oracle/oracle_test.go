@@ -462,13 +462,13 @@ func shrinkAndReport(t *testing.T, ctx context.Context, o *Oracle, cases []Case)
 	if len(cases) > limit {
 		cases = cases[:limit]
 	}
-	min, err := shrink(ctx, o, cases)
+	minimal, err := shrink(ctx, o, cases)
 	if err != nil {
 		t.Errorf("shrink: %v", err)
 		return
 	}
-	for i := range min {
-		out, _ := json.Marshal(min[i])
+	for i := range minimal {
+		out, _ := json.Marshal(minimal[i])
 		t.Errorf("minimal disagreeing case from %s:\n%s", cases[i].Name, out)
 	}
 }
@@ -507,11 +507,11 @@ func shrink(ctx context.Context, o *Oracle, cases []Case) ([]Case, error) {
 			cur[i] = batch[j]
 			progressed[i] = true
 		}
-		any := false
+		progress := false
 		for _, p := range progressed {
-			any = any || p
+			progress = progress || p
 		}
-		if !any {
+		if !progress {
 			break
 		}
 	}
@@ -723,4 +723,46 @@ func docEdits(d NamedDoc) []NamedDoc {
 		}
 	}
 	return out
+}
+
+// TestShrink checks that a disagreement buried in unrelated policies and
+// context is reduced to its cause.
+func TestShrink(t *testing.T) {
+	o := requireOracle(t)
+	mine, err := LoadCases(filepath.Join("testdata", "cases"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Case
+	for _, m := range mine {
+		if m.Name == "known/resource ARNs match case-sensitively" {
+			c = m
+		}
+	}
+	if c.Name == "" {
+		t.Fatal("known/resource ARNs match case-sensitively: case not found")
+	}
+	noise := func(doc string) json.RawMessage { return json.RawMessage(doc) }
+	c.Policies.Identity = append(c.Policies.Identity,
+		NamedDoc{Name: "noise/s3", Document: noise(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}`)})
+	c.Policies.SCPs = [][]NamedDoc{{{Name: "FullAWSAccess", Document: noise(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}}}
+	c.Request.Context["aws:SourceIp"] = []string{"203.0.113.7"}
+	c.Request.Context["aws:SecureTransport"] = []string{"true"}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	got, err := shrink(ctx, o, []Case{c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := got[0]
+	if len(m.Policies.Identity) != 1 || m.Policies.Identity[0].Name != "inline/upper-case-region" {
+		t.Errorf("identity policies after shrinking: %+v, want only inline/upper-case-region", m.Policies.Identity)
+	}
+	if m.Policies.SCPs != nil {
+		t.Errorf("SCPs after shrinking: %+v, want none", m.Policies.SCPs)
+	}
+	if len(m.Request.Context) != 0 {
+		t.Errorf("context after shrinking: %v, want empty", m.Request.Context)
+	}
 }
