@@ -605,12 +605,20 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 	}
 	policySource := in.t.RoleARN
 	if policySource == "" {
+		// The base credentials call Bedrock themselves (AppendDiagnosis):
+		// simulate their own principal, by its exact ARN where known.
 		in.mu.Lock()
-		src := in.ev.source.arn
+		src := in.ev.source
 		in.mu.Unlock()
 		var ok bool
-		if policySource, ok = sourcePolicyARN(src); !ok {
+		if policySource, ok = sourcePolicyARN(src.arn); !ok {
 			return
+		}
+		switch {
+		case in.call.RoleARN != "" && SessionOfRole(src.arn, in.call.RoleARN):
+			policySource = in.call.RoleARN
+		case strings.Contains(src.arn, ":assumed-role/"):
+			policySource, _ = in.sourceRole(ctx, src)
 		}
 	}
 	c := Check{Name: "role-permissions.simulate", Layer: LayerRolePermissions}

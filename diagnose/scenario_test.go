@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/bedrockdoctor/bedrockdoctor/client"
 	"github.com/bedrockdoctor/bedrockdoctor/diagnose"
@@ -69,6 +70,7 @@ type spec struct {
 	badKey       bool   // the app's access key is not one AWS issued
 	externalID   string // the app passes this ExternalId
 	plainClient  bool   // the app signs with its user (AppendDiagnosis + RoleARN)
+	ownStscreds  bool   // the app assumes the role with stscreds itself (AppendDiagnosis + RoleARN)
 	region       string // the app's region, default us-east-1
 	model        string // overrides the model id of the kind
 	routeTo      string // the destination a profile routes this call to
@@ -186,7 +188,10 @@ func (wd *world) call(t *testing.T, sp spec, tr tier, op string, model string) e
 		}
 	}
 	var c *bedrockruntime.Client
-	if sp.plainClient {
+	if sp.ownStscreds {
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), roleARN))
+	}
+	if sp.plainClient || sp.ownStscreds {
 		client.AppendDiagnosis(&cfg.APIOptions, cfg, diag, func(o *diagnose.Options) { o.RoleARN = roleARN })
 		c = bedrockruntime.NewFromConfig(cfg)
 	} else {
@@ -280,6 +285,10 @@ func scenarios() []scenario {
 				s.rolePolicy = policy(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}`)
 				return s
 			}},
+		{name: "healthy/app-assumes-the-role-itself", kinds: allKinds, want: diagnose.LayerNone,
+			spec: func() spec { s := healthy(); s.ownStscreds = true; return s }},
+		{name: "role-permissions/app-assumes-the-role-itself", kinds: allKinds, want: diagnose.LayerRolePermissions,
+			spec: func() spec { s := noBedrock(); s.ownStscreds = true; return s }},
 		{name: "role-permissions/destination-region", kinds: profileKinds, want: diagnose.LayerRolePermissions,
 			spec: func() spec {
 				s := healthy()
