@@ -302,6 +302,10 @@ func (g *gen) oneCase() Case {
 	for i := range g.r.IntN(3) + boolInt(g.chance(0.7)) {
 		pol.Identity = append(pol.Identity, g.named(fmt.Sprintf("identity-%d", i), "", g.identityDoc(c.Request, 1+g.r.IntN(3))))
 	}
+	if strings.HasPrefix(c.Request.Action, "bedrock:InvokeModel") && g.chance(0.3) {
+		name, doc := g.crisTemplate(model)
+		pol.Identity = append(pol.Identity, g.named(name, "", doc))
+	}
 	if g.chance(0.25) {
 		d := g.named("boundary", "", g.identityDoc(c.Request, 1+g.r.IntN(2)))
 		pol.Boundary = &d
@@ -490,7 +494,10 @@ func (g *gen) scpLevel(req Request, l int) []NamedDoc {
 		g.condition(st, 0.2)
 		level = append(level, g.named(fmt.Sprintf("scp-%d/allow-list", l), "", policy(st)))
 	}
-	if g.chance(0.3) {
+	if g.chance(0.15) {
+		name, doc := g.scpTemplate()
+		level = append(level, g.named(fmt.Sprintf("scp-%d/%s", l, name), "", doc))
+	} else if g.chance(0.3) {
 		st := map[string]any{"Effect": "Deny"}
 		g.actions(req, st, true)
 		g.resources(req, st, true)
@@ -581,4 +588,69 @@ func (g *gen) endpointDoc(req Request) map[string]any {
 		sts = append(sts, d)
 	}
 	return policy(sts...)
+}
+
+// crisTemplate returns the identity policy AWS documents for cross-Region
+// inference with one model: the geographic form (profile, source-Region
+// model, destination-Region models scoped by bedrock:InferenceProfileArn;
+// geographic-cross-region-inference.html) or the global form (three grants
+// keyed on aws:RequestedRegion, the last one "unspecified";
+// global-cross-region-inference.html).
+func (g *gen) crisTemplate(model string) (string, map[string]any) {
+	actions := []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
+	if g.chance(0.5) {
+		profile := "arn:aws:bedrock:us-east-1:" + acctA + ":inference-profile/us." + model
+		return "aws-doc/cris-geographic", policy(
+			map[string]any{"Sid": "Profile", "Effect": "Allow", "Action": actions, "Resource": profile},
+			map[string]any{"Sid": "Models", "Effect": "Allow", "Action": actions,
+				"Resource": []string{
+					"arn:aws:bedrock:us-east-1::foundation-model/" + model,
+					"arn:aws:bedrock:us-east-2::foundation-model/" + model,
+					"arn:aws:bedrock:us-west-2::foundation-model/" + model,
+				},
+				"Condition": map[string]any{"StringEquals": map[string]any{"bedrock:InferenceProfileArn": profile}}},
+		)
+	}
+	profile := "arn:aws:bedrock:us-east-1:" + acctA + ":inference-profile/global." + model
+	return "aws-doc/cris-global", policy(
+		map[string]any{"Sid": "Profile", "Effect": "Allow", "Action": actions, "Resource": profile,
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": "us-east-1"}}},
+		map[string]any{"Sid": "RegionalModel", "Effect": "Allow", "Action": actions,
+			"Resource": "arn:aws:bedrock:us-east-1::foundation-model/" + model,
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:RequestedRegion": "us-east-1"},
+				"StringLike":   map[string]any{"bedrock:InferenceProfileArn": profile},
+			}},
+		map[string]any{"Sid": "GlobalModel", "Effect": "Allow", "Action": actions,
+			"Resource": "arn:aws:bedrock:::foundation-model/" + model,
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:RequestedRegion": "unspecified"},
+				"StringLike":   map[string]any{"bedrock:InferenceProfileArn": profile},
+			}},
+	)
+}
+
+// scpTemplate returns an SCP of the shapes AWS documents around Bedrock:
+// a Region deny that exempts global services with NotAction (with or
+// without "unspecified", which decides whether global cross-Region
+// inference survives), or the SCP that disables global inference profiles
+// (global-cross-region-inference.html).
+func (g *gen) scpTemplate() (string, map[string]any) {
+	switch g.r.IntN(3) {
+	case 0:
+		return "region-deny", policy(map[string]any{"Sid": "DenyOutsideRegions", "Effect": "Deny",
+			"NotAction": []string{"iam:*", "sts:*", "organizations:*", "support:*"}, "Resource": "*",
+			"Condition": map[string]any{"StringNotEquals": map[string]any{"aws:RequestedRegion": []string{"us-east-1", "us-west-2"}}}})
+	case 1:
+		return "region-deny-unspecified", policy(map[string]any{"Sid": "DenyOutsideRegions", "Effect": "Deny",
+			"NotAction": []string{"iam:*", "sts:*", "organizations:*", "support:*"}, "Resource": "*",
+			"Condition": map[string]any{"StringNotEquals": map[string]any{"aws:RequestedRegion": []string{"us-east-1", "us-west-2", "unspecified"}}}})
+	default:
+		return "deny-global-cris", policy(map[string]any{"Sid": "DenyGlobalInference", "Effect": "Deny",
+			"Action": "bedrock:*", "Resource": "*",
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:RequestedRegion": "unspecified"},
+				"ArnLike":      map[string]any{"bedrock:InferenceProfileArn": "arn:aws:bedrock:*:*:inference-profile/global.*"},
+			}})
+	}
 }
