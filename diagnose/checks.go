@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -739,14 +740,14 @@ func (in *inquiry) checkSessionPolicy(legs []resourceLeg) {
 	in.add(c)
 }
 
+// contextEntries turns a leg's context into simulator entries, in a fixed
+// order. Every key here is a string key (aws:RequestedRegion,
+// bedrock:InferenceProfileArn).
 func contextEntries(m map[string]string) []iamtypes.ContextEntry {
-	entries := make([]iamtypes.ContextEntry, 0, len(m))
-	for k, v := range m {
-		typ := iamtypes.ContextKeyTypeEnumString
-		if strings.HasSuffix(strings.ToLower(k), "arn") {
-			typ = iamtypes.ContextKeyTypeEnumString
-		}
-		entries = append(entries, iamtypes.ContextEntry{ContextKeyName: aws.String(k), ContextKeyType: typ, ContextKeyValues: []string{v}})
+	keys := slices.Sorted(maps.Keys(m))
+	entries := make([]iamtypes.ContextEntry, 0, len(keys))
+	for _, k := range keys {
+		entries = append(entries, iamtypes.ContextEntry{ContextKeyName: aws.String(k), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{m[k]}})
 	}
 	return entries
 }
