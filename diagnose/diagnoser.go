@@ -71,14 +71,15 @@ func (d *Diagnoser) Diagnose(ctx context.Context, err error, call Call) *Error {
 	if !ok {
 		return nil
 	}
-	report := Explain(err.Error())
+	msg := ParseMessage(err.Error())
+	report := explainMessage(msg)
 	if maybe && (report.Layer == LayerNone || report.Layer == LayerUnknown && len(report.Candidates) == 0) {
 		// A validation error whose text we do not recognise is the app's
 		// request, not an access problem.
 		return nil
 	}
 	refine(report, den, call)
-	return NewError(err, d.inquire(ctx, report, ParseMessage(err.Error()), call), d.opts.Redact)
+	return NewError(err, d.inquire(ctx, report, msg, call), d.opts.Redact)
 }
 
 // inquire completes the text's reading with the read-only checks: one

@@ -51,7 +51,11 @@ const maxQuoted = 512
 // denial:"; Message.Kind tells callers such as the client middleware to
 // leave those errors alone.
 func Explain(text string) *Report {
-	m := ParseMessage(text)
+	return explainMessage(ParseMessage(text))
+}
+
+// explainMessage is Explain on an already parsed text.
+func explainMessage(m Message) *Report {
 	r := &Report{SchemaVersion: SchemaVersion, Layer: LayerUnknown, Checks: []Check{}}
 	e := explainer{m: &m, r: r}
 	e.identities()
