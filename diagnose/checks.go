@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -596,9 +597,22 @@ func (in *inquiry) expansion() []resourceLeg {
 	return legs
 }
 
-// checkRolePermissions asks the IAM simulator whether the role's policies
-// allow the action on every ARN of the expansion, and evaluates the app's
-// session policy locally (the simulator cannot see it).
+// roleVerdict is what one way of checking the role's permissions found.
+type roleVerdict struct {
+	check      Check
+	decided    bool // the check ran to a verdict (pass or fail)
+	deniedARNs []string
+	org        bool
+	kind       rolePolicyKind
+	denies     []string // the Deny statements that matched, named
+}
+
+// checkRolePermissions asks whether the role's policies allow the action on
+// every ARN of the expansion two ways at once: AWS's simulator (which also
+// sees SCPs), and a local evaluation of the role's policies where they are
+// readable (which names the statements). The simulator's verdict wins; the
+// local one decides when the simulator may not run. The app's session policy
+// is evaluated locally (the simulator cannot see it).
 func (in *inquiry) checkRolePermissions(ctx context.Context) {
 	legs := in.expansion()
 	if len(legs) == 0 {
@@ -607,7 +621,7 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 	policySource := in.t.RoleARN
 	if policySource == "" {
 		// The base credentials call Bedrock themselves (AppendDiagnosis):
-		// simulate their own principal, by its exact ARN where known.
+		// check their own principal, by its exact ARN where known.
 		in.mu.Lock()
 		src := in.ev.source
 		in.mu.Unlock()
@@ -622,20 +636,64 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 			policySource, _ = in.sourceRole(ctx, src)
 		}
 	}
-	c := Check{Name: "role-permissions.simulate", Layer: LayerRolePermissions}
 	client := iam.NewFromConfig(in.withCreds(in.targetCreds()))
 	if in.hasDiag {
 		client = iam.NewFromConfig(in.diag)
 	}
+	var sim, local roleVerdict
+	var wg sync.WaitGroup
+	wg.Go(func() { sim = in.simulateLegs(ctx, client, policySource, legs) })
+	isRole := strings.Contains(policySource, ":role/")
+	if isRole {
+		wg.Go(func() { local = in.evaluateLegs(ctx, client, policySource, legs) })
+	}
+	wg.Wait()
+
+	decider := sim
+	switch {
+	case sim.decided && local.decided && sim.check.Status != local.check.Status && !sim.org:
+		// AWS's own simulator and our reading of the same policies
+		// disagree: say so, and go with AWS.
+		local.check.Status = StatusUnknown
+		local.check.Detail = "the local evaluation disagrees with AWS's simulator: " + local.check.Detail
+	case !sim.decided && local.decided:
+		decider = local
+	}
+	if decider.decided {
+		in.setEv(func(e *evidence) {
+			switch {
+			case decider.org:
+				e.orgDenied = true
+			case decider.check.Status == StatusFail:
+				e.roleAllowed, e.deniedResources = StatusFail, decider.deniedARNs
+				kind := decider.kind
+				if kind == policyIdentityGap && local.decided && local.check.Status == StatusFail {
+					kind = local.kind // the local reading tells a deny or a boundary apart
+				}
+				if kind != policyIdentityGap {
+					e.rolePolicyKind = kind
+				}
+				e.denyStatements = local.denies
+			case e.roleAllowed == "":
+				e.roleAllowed = StatusPass
+			}
+		})
+	}
+	in.add(sim.check)
+	if isRole {
+		in.add(local.check)
+	}
+	in.checkSessionPolicy(legs)
+}
+
+// simulateLegs runs the IAM simulator on each leg, concurrently.
+func (in *inquiry) simulateLegs(ctx context.Context, client *iam.Client, policySource string, legs []resourceLeg) roleVerdict {
+	v := roleVerdict{check: Check{Name: "role-permissions.simulate", Layer: LayerRolePermissions}}
 	var (
-		wg         sync.WaitGroup
-		mu         sync.Mutex
-		denied     []string
-		deniedARNs []string
-		failures   []string
-		org        bool
-		explicit   bool
-		boundary   bool
+		wg                 sync.WaitGroup
+		mu                 sync.Mutex
+		denied, failures   []string
+		explicit, boundary bool
 	)
 	for _, leg := range legs {
 		wg.Go(func() {
@@ -652,52 +710,145 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 				return
 			}
 			sv := simulationVerdict(out.EvaluationResults)
-			org = org || sv.org
+			v.org = v.org || sv.org
 			explicit = explicit || sv.explicit
 			boundary = boundary || sv.boundary
 			if sv.status == StatusFail {
 				denied = append(denied, sv.detail)
-				deniedARNs = append(deniedARNs, leg.resource)
+				v.deniedARNs = append(v.deniedARNs, leg.resource)
 			}
 		})
 	}
 	wg.Wait()
+	c := &v.check
 	switch {
-	case org:
+	case v.org:
 		c.Layer, c.Status = LayerOrgPolicy, StatusFail
 		c.Detail = "a service control policy denies " + strings.Join(denied, "; ")
-		in.setEv(func(e *evidence) { e.orgDenied = true })
 	case len(denied) > 0:
 		c.Status = StatusFail
 		c.Detail = policySource + "'s policies do not allow " + strings.Join(denied, "; ")
-		in.setEv(func(e *evidence) {
-			e.roleAllowed, e.deniedResources = StatusFail, deniedARNs
-			switch {
-			case explicit:
-				e.rolePolicyKind = policyExplicitDeny
-			case boundary:
-				e.rolePolicyKind = policyBoundary
-			}
-		})
+		switch {
+		case explicit:
+			v.kind = policyExplicitDeny
+		case boundary:
+			v.kind = policyBoundary
+		}
 	case len(failures) > 0:
 		c.Status = StatusUnknown
 		c.Detail = "iam:SimulatePrincipalPolicy failed: " + failures[0]
 		c.Needs = "iam:SimulatePrincipalPolicy on " + policySource
+		return v
 	default:
-		resources := make([]string, len(legs))
-		for i, l := range legs {
-			resources[i] = l.resource
-		}
 		c.Status = StatusPass
-		c.Detail = policySource + "'s policies allow " + in.action + " on " + strings.Join(resources, ", ")
-		in.setEv(func(e *evidence) {
-			if e.roleAllowed == "" {
-				e.roleAllowed = StatusPass
-			}
-		})
+		c.Detail = policySource + "'s policies allow " + in.action + " on " + strings.Join(legResources(legs), ", ")
 	}
-	in.add(c)
-	in.checkSessionPolicy(legs)
+	v.decided = true
+	return v
+}
+
+func legResources(legs []resourceLeg) []string {
+	out := make([]string, len(legs))
+	for i, l := range legs {
+		out[i] = l.resource
+	}
+	return out
+}
+
+// evaluateLegs reads the role's identity policies and boundary and evaluates
+// each leg locally, naming the statements that deny.
+func (in *inquiry) evaluateLegs(ctx context.Context, client *iam.Client, roleARN string, legs []resourceLeg) roleVerdict {
+	v := roleVerdict{check: Check{Name: "role-permissions.evaluate", Layer: LayerRolePermissions}}
+	set, err := readRolePolicies(ctx, client, roleARN)
+	if err != nil {
+		v.check.Status = StatusUnknown
+		v.check.Detail = "the role's policies could not be read: " + errText(err)
+		v.check.Needs = "iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion on " + roleARN + " and its policies"
+		return v
+	}
+	if o := in.assumeOptions(); o.Policy != nil && in.t.RoleARN != "" {
+		if pol, perr := iampolicy.Parse(*o.Policy); perr == nil {
+			set.Session = []iampolicy.NamedPolicy{{Name: "session policy", Type: iampolicy.TypeSession, Policy: pol}}
+		}
+	}
+	acct := accountOf(roleARN)
+	principal := iampolicy.Principal{
+		ARN:     fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/bedrockdoctor", in.partition, acct, roleName(roleARN)),
+		RoleARN: roleARN, Account: acct,
+	}
+	var denied []string
+	for _, leg := range legs {
+		keys := map[string][]string{}
+		for k, val := range leg.context {
+			keys[k] = []string{val}
+		}
+		res := iampolicy.Evaluate(iampolicy.Request{Principal: principal, Action: leg.action, Resource: leg.resource, Context: keys}, set)
+		if res.Decision == iampolicy.Allow {
+			continue
+		}
+		v.deniedARNs = append(v.deniedARNs, leg.resource)
+		why := "no statement allows it"
+		switch {
+		case res.Decision == iampolicy.ExplicitDeny:
+			names := statementNamesOf(res.Denies())
+			why = "denied by " + strings.Join(names, ", ")
+			v.kind = policyExplicitDeny
+			for _, n := range names {
+				if !slices.Contains(v.denies, n) {
+					v.denies = append(v.denies, n)
+				}
+			}
+		case slices.Contains(res.Blocked, iampolicy.TypeBoundary) && !slices.Contains(res.Blocked, iampolicy.TypeIdentity):
+			why = "the permissions boundary does not allow it"
+			if v.kind == policyIdentityGap {
+				v.kind = policyBoundary
+			}
+		case slices.Contains(res.Blocked, iampolicy.TypeSession) && !slices.Contains(res.Blocked, iampolicy.TypeIdentity):
+			why = "the session policy does not allow it"
+			if v.kind == policyIdentityGap {
+				v.kind = policySessionGap
+			}
+		}
+		denied = append(denied, leg.action+" on "+leg.resource+" ("+why+")")
+	}
+	v.decided = true
+	if len(denied) > 0 {
+		v.check.Status = StatusFail
+		v.check.Detail = "read and evaluated " + policyNames(set) + ": they do not allow " + strings.Join(denied, "; ")
+	} else {
+		v.check.Status = StatusPass
+		v.check.Detail = "read and evaluated " + policyNames(set) + ": they allow " + in.action + " on every ARN of the call"
+	}
+	return v
+}
+
+func statementNamesOf(refs []iampolicy.StatementRef) []string {
+	var out []string
+	for _, r := range refs {
+		name := fmt.Sprintf("statement %d", r.Index)
+		if r.Sid != "" {
+			name = "statement " + strconv.Quote(r.Sid)
+		}
+		out = append(out, name+" of "+r.Policy)
+	}
+	if len(out) == 0 {
+		return []string{"a Deny statement"}
+	}
+	return out
+}
+
+func policyNames(set iampolicy.PolicySet) string {
+	var names []string
+	for _, p := range set.Identity {
+		names = append(names, p.Name)
+	}
+	if set.Boundary != nil {
+		names = append(names, "boundary "+set.Boundary.Name)
+	}
+	if len(names) == 0 {
+		return "the role's policies (none attached)"
+	}
+	return strings.Join(names, ", ")
 }
 
 // checkSessionPolicy evaluates the inline session policy the app passes to

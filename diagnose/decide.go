@@ -256,7 +256,15 @@ func (in *inquiry) writeLayer(r *Report) {
 		who := orElse(role, src)
 		switch in.ev.rolePolicyKind {
 		case policyExplicitDeny:
-			r.Fix = "in account " + acct + ", remove or narrow the Deny statement that matches " + grant + " in the policies of " + who
+			denied := grant
+			if len(in.ev.deniedResources) > 0 {
+				denied = in.action + " on " + strings.Join(in.ev.deniedResources, ", ")
+			}
+			stmt := "the Deny statement"
+			if len(in.ev.denyStatements) > 0 {
+				stmt += " (" + strings.Join(in.ev.denyStatements, ", ") + ")"
+			}
+			r.Fix = "in account " + acct + ", remove or narrow " + stmt + " so that it no longer matches " + denied + " for " + who
 			if in.msg.PolicyARN != "" {
 				r.Fix += " (AWS names " + in.msg.PolicyARN + ")"
 			}

@@ -94,6 +94,8 @@ type evidence struct {
 	// identity policies (zero value), a Deny statement, the boundary, or
 	// the session policy. It decides where the fix goes.
 	rolePolicyKind rolePolicyKind
+	// denyStatements name the Deny statements the local evaluation matched.
+	denyStatements []string
 	profileARN     string
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -95,5 +96,53 @@ func TestRunInvalidTarget(t *testing.T) {
 	cancel()
 	if _, err := diagnose.Run(ctx, cfg, diagnose.Target{ModelID: haiku}); !errors.Is(err, context.Canceled) {
 		t.Errorf("done ctx: err = %v", err)
+	}
+}
+
+// TestLocalEvaluation: the role may read its own policies but not simulate;
+// Run decides role-permissions from the local evaluation, and names the
+// statement of an explicit deny.
+func TestLocalEvaluation(t *testing.T) {
+	t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
+	for _, sc := range scenarios() {
+		if sc.want != diagnose.LayerRolePermissions {
+			continue
+		}
+		for _, kind := range sc.kinds {
+			t.Run(sc.name+"/"+string(kind), func(t *testing.T) {
+				t.Parallel()
+				sp := sc.spec()
+				wd := build(t, sp, tierRead)
+				target := diagnose.Target{RoleARN: roleARN, ModelID: wd.modelIDs[kind], Operation: "Converse"}
+				if sp.sessionPol != "" {
+					target.AssumeRoleOptions = append(target.AssumeRoleOptions, func(o *stscreds.AssumeRoleOptions) { o.Policy = aws.String(sp.sessionPol) })
+				}
+				r, err := diagnose.NewDiagnoser(wd.srv.Config(wd.region, wd.appKey), diagnose.Options{RateLimit: -1}).Run(context.Background(), target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Layer != diagnose.LayerRolePermissions {
+					t.Errorf("layer = %s, want role-permissions\n%s", r.Layer, r)
+				}
+				var local *diagnose.Check
+				for i := range r.Checks {
+					if r.Checks[i].Name == "role-permissions.evaluate" {
+						local = &r.Checks[i]
+					}
+				}
+				if sp.ownStscreds {
+					return // Run assumes the role itself here; same as the plain case
+				}
+				if sp.sessionPol != "" {
+					return // the role's own policies allow: the session policy check decides
+				}
+				if local == nil || local.Status != diagnose.StatusFail {
+					t.Fatalf("the local evaluation did not decide:\n%s", r)
+				}
+				if sc.name == "role-permissions/explicit-deny" && !strings.Contains(local.Detail, `"NoClaude"`) {
+					t.Errorf("the deny statement is not named: %s", local.Detail)
+				}
+			})
+		}
 	}
 }

@@ -49,6 +49,7 @@ const (
 	tierNone tier = "none" // no diagnostic permission at all
 	tierSome tier = "some" // the role may read Bedrock's catalog
 	tierFull tier = "full" // + IAM simulation on both sides, an auditor in the target account
+	tierRead tier = "read" // the role may read Bedrock's catalog and its own policies, not simulate
 )
 
 type modelKind string
@@ -89,6 +90,7 @@ var (
 	readBedrock    = `{"Effect":"Allow","Action":["bedrock:GetFoundationModel","bedrock:ListFoundationModels","bedrock:GetInferenceProfile","bedrock:ListInferenceProfiles","bedrock:GetFoundationModelAvailability","bedrock:GetUseCaseForModelAccess"],"Resource":"*"}`
 	simulateRole   = `{"Effect":"Allow","Action":["iam:SimulatePrincipalPolicy","iam:GetRole"],"Resource":"` + roleARN + `"}`
 	simulateSelf   = `{"Effect":"Allow","Action":"iam:SimulatePrincipalPolicy","Resource":"` + appARN + `"}`
+	readOwnPolicy  = `{"Effect":"Allow","Action":["iam:GetRole","iam:ListRolePolicies","iam:GetRolePolicy","iam:ListAttachedRolePolicies"],"Resource":"` + roleARN + `"},{"Effect":"Allow","Action":["iam:GetPolicy","iam:GetPolicyVersion"],"Resource":"arn:aws:iam::` + tgtAcct + `:policy/*"}`
 )
 
 func healthy() spec {
@@ -138,6 +140,8 @@ func build(t testing.TB, sp spec, tr tier) *world {
 		rolePolicy = strings.TrimSuffix(rolePolicy, "]}") + "," + readBedrock + "]}"
 	case tierFull:
 		rolePolicy = strings.TrimSuffix(rolePolicy, "]}") + "," + readBedrock + "," + simulateRole + "]}"
+	case tierRead:
+		rolePolicy = strings.TrimSuffix(rolePolicy, "]}") + "," + readBedrock + "," + readOwnPolicy + "]}"
 	}
 	role := tgt.Role(roleName, sp.trust).Inline("bedrock", rolePolicy)
 	if sp.boundary != "" {
@@ -251,7 +255,7 @@ type scenario struct {
 var allKinds = []modelKind{kindFM, kindProfile, kindApp}
 var profileKinds = []modelKind{kindProfile, kindApp}
 
-var undecidedAssume = map[tier][]diagnose.Layer{tierNone: {diagnose.LayerAssumeRole}, tierSome: {diagnose.LayerAssumeRole}}
+var undecidedAssume = map[tier][]diagnose.Layer{tierNone: {diagnose.LayerAssumeRole}, tierSome: {diagnose.LayerAssumeRole}, tierRead: {diagnose.LayerAssumeRole}}
 
 func scenarios() []scenario {
 	return []scenario{
@@ -367,7 +371,7 @@ func TestScenarioMatrix(t *testing.T) {
 	var tl tally
 	for _, sc := range scenarios() {
 		for _, kind := range sc.kinds {
-			for _, tr := range []tier{tierFull, tierSome, tierNone} {
+			for _, tr := range []tier{tierFull, tierRead, tierSome, tierNone} {
 				for _, op := range operations {
 					name := fmt.Sprintf("%s/%s/%s/%s", sc.name, kind, tr, op)
 					t.Run(name, func(t *testing.T) {

@@ -1,0 +1,139 @@
+package diagnose
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/bedrockdoctor/bedrockdoctor/internal/iampolicy"
+)
+
+// readRolePolicies reads a role's identity policies (inline and attached
+// managed, each managed policy at its default version) and its permissions
+// boundary, in the role's account, as IAM stores them: URL-encoded JSON,
+// which iampolicy.Parse decodes. Reads run concurrently; any failure is the
+// error (the set would be partial, and a partial set proves nothing).
+func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (iampolicy.PolicySet, error) {
+	var set iampolicy.PolicySet
+	name := roleName(roleARN)
+	var (
+		role     *iam.GetRoleOutput
+		inline   []string
+		attached []string
+		errs     [3]error
+		wg       sync.WaitGroup
+	)
+	wg.Go(func() {
+		role, errs[0] = client.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	})
+	wg.Go(func() {
+		p := iam.NewListRolePoliciesPaginator(client, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				errs[1] = err
+				return
+			}
+			inline = append(inline, page.PolicyNames...)
+		}
+	})
+	wg.Go(func() {
+		p := iam.NewListAttachedRolePoliciesPaginator(client, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				errs[2] = err
+				return
+			}
+			for _, a := range page.AttachedPolicies {
+				attached = append(attached, aws.ToString(a.PolicyArn))
+			}
+		}
+	})
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return set, err
+		}
+	}
+	var boundaryARN string
+	if role.Role != nil && role.Role.PermissionsBoundary != nil {
+		boundaryARN = aws.ToString(role.Role.PermissionsBoundary.PermissionsBoundaryArn)
+	}
+
+	docs := make([]iampolicy.NamedPolicy, len(inline)+len(attached))
+	var boundary iampolicy.NamedPolicy
+	readErrs := make([]error, len(docs)+1)
+	for i, pn := range inline {
+		wg.Go(func() {
+			out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(pn)})
+			if err != nil {
+				readErrs[i] = err
+				return
+			}
+			docs[i], readErrs[i] = parseNamed("role/"+name+"/inline/"+pn, iampolicy.TypeIdentity, aws.ToString(out.PolicyDocument))
+		})
+	}
+	for j, arn := range attached {
+		i := len(inline) + j
+		wg.Go(func() {
+			doc, err := managedPolicyDocument(ctx, client, arn)
+			if err != nil {
+				readErrs[i] = err
+				return
+			}
+			docs[i], readErrs[i] = parseNamed(arn, iampolicy.TypeIdentity, doc)
+		})
+	}
+	if boundaryARN != "" {
+		wg.Go(func() {
+			doc, err := managedPolicyDocument(ctx, client, boundaryARN)
+			if err != nil {
+				readErrs[len(docs)] = err
+				return
+			}
+			boundary, readErrs[len(docs)] = parseNamed(boundaryARN, iampolicy.TypeBoundary, doc)
+		})
+	}
+	wg.Wait()
+	for _, err := range readErrs {
+		if err != nil {
+			return set, err
+		}
+	}
+	set.Identity = docs
+	if boundaryARN != "" {
+		set.Boundary = &boundary
+	}
+	return set, nil
+}
+
+// managedPolicyDocument returns a managed policy's default version.
+func managedPolicyDocument(ctx context.Context, client *iam.Client, arn string) (string, error) {
+	p, err := client.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	if err != nil {
+		return "", err
+	}
+	if p.Policy == nil || p.Policy.DefaultVersionId == nil {
+		return "", fmt.Errorf("read policy %s: no default version", arn)
+	}
+	v, err := client.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: p.Policy.DefaultVersionId})
+	if err != nil {
+		return "", err
+	}
+	if v.PolicyVersion == nil {
+		return "", fmt.Errorf("read policy %s: empty version", arn)
+	}
+	return aws.ToString(v.PolicyVersion.Document), nil
+}
+
+func parseNamed(name string, typ iampolicy.PolicyType, doc string) (iampolicy.NamedPolicy, error) {
+	pol, err := iampolicy.Parse(doc)
+	if err != nil {
+		return iampolicy.NamedPolicy{}, fmt.Errorf("read policy %s: %w", name, err)
+	}
+	return iampolicy.NamedPolicy{Name: name, Type: typ, Policy: pol}, nil
+}
