@@ -51,14 +51,14 @@ const (
 	invokeAll = `{"Version":"2012-10-17","Statement":[
  {"Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"],
   "Resource":["arn:aws:bedrock:*::foundation-model/*","arn:aws:bedrock:*:222222222222:inference-profile/*"]},
- {"Effect":"Allow","Action":["bedrock:Get*","bedrock:List*","iam:GetRole","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}`
+ {"Effect":"Allow","Action":["bedrock:Get*","bedrock:List*","iam:GetRole","iam:ListRolePolicies","iam:GetRolePolicy","iam:ListAttachedRolePolicies","iam:GetPolicy","iam:GetPolicyVersion","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}`
 
 	// invokeOneRegion forgets that a us. profile also routes to us-east-2
 	// and us-west-2.
 	invokeOneRegion = `{"Version":"2012-10-17","Statement":[
  {"Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"],
   "Resource":["arn:aws:bedrock:us-east-1::foundation-model/*","arn:aws:bedrock:us-east-1:222222222222:inference-profile/*"]},
- {"Effect":"Allow","Action":["bedrock:Get*","bedrock:List*","iam:GetRole","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}`
+ {"Effect":"Allow","Action":["bedrock:Get*","bedrock:List*","iam:GetRole","iam:ListRolePolicies","iam:GetRolePolicy","iam:ListAttachedRolePolicies","iam:GetPolicy","iam:GetPolicyVersion","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}`
 
 	// regionDeny is an "approved regions only" SCP that forgets
 	// cross-Region inference.
