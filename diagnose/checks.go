@@ -636,10 +636,7 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 			policySource, _ = in.sourceRole(ctx, src)
 		}
 	}
-	client := iam.NewFromConfig(in.withCreds(in.targetCreds()))
-	if in.hasDiag {
-		client = iam.NewFromConfig(in.diag)
-	}
+	client := in.iamTarget()
 	var sim, local roleVerdict
 	var wg sync.WaitGroup
 	wg.Go(func() { sim = in.simulateLegs(ctx, client, policySource, legs) })
@@ -684,6 +681,15 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 		in.add(local.check)
 	}
 	in.checkSessionPolicy(legs)
+}
+
+// iamTarget is an IAM client acting in the target account: the diagnostic
+// credentials when given, else the role's (or the base ones without a role).
+func (in *inquiry) iamTarget() *iam.Client {
+	if in.hasDiag {
+		return iam.NewFromConfig(in.diag)
+	}
+	return iam.NewFromConfig(in.withCreds(in.targetCreds()))
 }
 
 // simulateLegs runs the IAM simulator on each leg, concurrently.
@@ -759,7 +765,7 @@ func legResources(legs []resourceLeg) []string {
 // each leg locally, naming the statements that deny.
 func (in *inquiry) evaluateLegs(ctx context.Context, client *iam.Client, roleARN string, legs []resourceLeg) roleVerdict {
 	v := roleVerdict{check: Check{Name: "role-permissions.evaluate", Layer: LayerRolePermissions}}
-	set, err := readRolePolicies(ctx, client, roleARN)
+	set, err := in.rolePolicies(ctx, client, roleARN)
 	if err != nil {
 		v.check.Status = StatusUnknown
 		v.check.Detail = "the role's policies could not be read: " + errText(err)

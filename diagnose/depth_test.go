@@ -17,13 +17,20 @@ func BenchmarkDiagnosisDepth(b *testing.B) {
 	for _, bc := range []struct {
 		name  string
 		model string
-	}{{"foundation-model", haiku}, {"system-profile", usSonnet}} {
+		tier  tier
+	}{
+		{"foundation-model/simulate", haiku, tierFull},
+		{"system-profile/simulate", usSonnet, tierFull},
+		// The role may also read its own policies: the local evaluation
+		// reads them (three calls deep) while the model resolves.
+		{"system-profile/read-policies", usSonnet, tierRead},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var added time.Duration
 			var calls, n int
 			for b.Loop() {
 				b.StopTimer()
-				wd := build(b, noBedrock(), tierFull)
+				wd := build(b, noBedrock(), bc.tier)
 				diagClient, plainClient := newStormClient(wd, true), newStormClient(wd, false)
 				// Warm both: the role assumed and cached (a different
 				// model, so the diagnosis cache does not answer).

@@ -24,6 +24,7 @@
 //	trust-policy.evaluate           iam:GetRole in the target account + local evaluation of the trust policy
 //	principal.match                 the denied call's signer against the configured role
 //	role-permissions.simulate       iam:SimulatePrincipalPolicy on each ARN of the expansion (profile, each destination's model, guardrail)
+//	role-permissions.evaluate       the role's policies and boundary read and evaluated locally on the same ARNs, naming deny statements
 //	role-permissions.session-policy local evaluation of the session policy the app passes
 //	model.resolve                   bedrock:GetFoundationModel / GetInferenceProfile in the region
 //	model-access.availability       bedrock:GetFoundationModelAvailability

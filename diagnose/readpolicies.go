@@ -137,3 +137,27 @@ func parseNamed(name string, typ iampolicy.PolicyType, doc string) (iampolicy.Na
 	}
 	return iampolicy.NamedPolicy{Name: name, Type: typ, Policy: pol}, nil
 }
+
+// prefetchPolicies starts reading roleARN's policies with the target
+// credentials; rolePolicies waits for the result.
+func (in *inquiry) prefetchPolicies(ctx context.Context, roleARN string) {
+	client := in.iamTarget()
+	in.policiesFor, in.policiesDone = roleARN, make(chan struct{})
+	go func() {
+		defer close(in.policiesDone)
+		in.policies, in.policiesErr = readRolePolicies(ctx, client, roleARN)
+	}()
+}
+
+// rolePolicies returns roleARN's policies: the prefetched ones, or read now.
+func (in *inquiry) rolePolicies(ctx context.Context, client *iam.Client, roleARN string) (iampolicy.PolicySet, error) {
+	if in.policiesDone != nil && in.policiesFor == roleARN {
+		select {
+		case <-in.policiesDone:
+			return in.policies, in.policiesErr
+		case <-ctx.Done():
+			return iampolicy.PolicySet{}, ctx.Err()
+		}
+	}
+	return readRolePolicies(ctx, client, roleARN)
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bedrockdoctor/bedrockdoctor/internal/bedrockid"
 	"github.com/bedrockdoctor/bedrockdoctor/internal/callctx"
+	"github.com/bedrockdoctor/bedrockdoctor/internal/iampolicy"
 )
 
 // ErrInvalidTarget is wrapped by Run's error for a Target it cannot diagnose.
@@ -68,6 +69,12 @@ type inquiry struct {
 	mu     sync.Mutex
 	checks []Check
 	ev     evidence
+
+	// The role's policies, read ahead (see prefetchPolicies).
+	policiesFor  string
+	policiesDone chan struct{}
+	policies     iampolicy.PolicySet
+	policiesErr  error
 
 	sourceRoleOnce  sync.Once
 	sourceRoleARN   string // the source session's role, see sourceRole
@@ -187,6 +194,11 @@ func (in *inquiry) collect(ctx context.Context) {
 		close(assumed)
 		if in.targetCreds() == nil {
 			return
+		}
+		if in.t.RoleARN != "" {
+			// The role's policies do not depend on the model: read them
+			// while the model resolves.
+			in.prefetchPolicies(ctx, in.t.RoleARN)
 		}
 		var model sync.WaitGroup
 		model.Go(func() { in.checkModel(ctx) })
