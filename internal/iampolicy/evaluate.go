@@ -132,6 +132,13 @@ func Evaluate(req Request, set PolicySet) Result {
 		}
 	}
 	r.Missing = e.missing
+	if strings.EqualFold(req.Action, "sts:GetCallerIdentity") {
+		// "No permissions are required to perform this operation": even an
+		// explicit deny does not block it (STS API reference,
+		// API_GetCallerIdentity.html). The per-type verdicts stay, as the
+		// explanation of what the policies say.
+		r.Decision, r.Blocked = Allow, nil
+	}
 	return r
 }
 
