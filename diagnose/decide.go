@@ -193,6 +193,10 @@ func (in *inquiry) explainLayer(r *Report) {
 			summary := r.Summary
 			in.writeLayer(r)
 			r.Summary = summary
+		case LayerOrgPolicy:
+			if note := in.routingNote(); note != "" {
+				r.Fix += " " + note
+			}
 		}
 		return
 	}
@@ -285,9 +289,9 @@ func (in *inquiry) writeLayer(r *Report) {
 		}
 	case LayerOrgPolicy:
 		r.Summary = "an organization policy (SCP or RCP) denies: " + strings.TrimPrefix(detail, "a service control policy denies ")
-		r.Fix = "ask the organization's administrators to allow " + in.action + " for the regions the call routes to"
-		if in.model.Kind == bedrockid.KindInferenceProfile {
-			r.Fix += " (" + strings.Join(regionsOf(in.ev.destinations), ", ") + "); a region-deny SCP must allow every destination region of the inference profile, and \"unspecified\" for global profiles"
+		r.Fix = "ask the organization's administrators to allow " + in.action + " for the regions the call routes to."
+		if note := in.routingNote(); note != "" {
+			r.Fix += " " + note
 		}
 	case LayerModelAccess:
 		r.Summary = detail
@@ -416,4 +420,19 @@ func (in *inquiry) withDeniedResource(legs []resourceLeg, r *Report) []resourceL
 		}
 	}
 	return append(legs, resourceLeg{action, r.Resource, ctx})
+}
+
+// routingNote explains, for a cross-region inference profile, which regions
+// an organization's region-deny policy must allow.
+func (in *inquiry) routingNote() string {
+	switch in.model.Kind {
+	case bedrockid.KindInferenceProfile, bedrockid.KindApplicationInferenceProfile:
+	default:
+		return ""
+	}
+	regions := regionsOf(in.ev.destinations)
+	if len(regions) == 0 {
+		return "A region-deny SCP must allow every destination region of the inference profile (\"unspecified\" for a global profile)."
+	}
+	return "The inference profile routes to " + strings.Join(regions, ", ") + ": a region-deny SCP must allow every one of them (aws:RequestedRegion \"unspecified\" for the region-less global leg)."
 }

@@ -156,10 +156,13 @@ func withRequest(r, seed *Report) *Report {
 // refine completes the text's reading with what the client knows: the
 // operation, the model, the region and the role the app means to use.
 func refine(r *Report, den denial, call Call) {
-	if r.Operation == "" {
+	// The app's own call names the operation and the model as the app
+	// wrote them; the text may name an inner call (AssumeRole) or the
+	// destination model of a profile.
+	if call.Operation != "" {
 		r.Operation = call.Operation
 	}
-	if r.ModelID == "" {
+	if call.ModelID != "" {
 		r.ModelID = call.ModelID
 	}
 	if call.Region != "" {
