@@ -23,12 +23,11 @@ func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *bedrockruntime.Cli
 	for _, fn := range optFns {
 		fn(&o)
 	}
+	// The role the app means to use is the one it assumes, unless the
+	// diagnosis options say otherwise.
 	dopts := diagnose.Options{RoleARN: o.RoleARN}
 	for _, fn := range o.DiagnosisOptions {
 		fn(&dopts)
-	}
-	if dopts.RoleARN == "" {
-		dopts.RoleARN = o.RoleARN
 	}
 	dopts = dopts.WithDefaults()
 
