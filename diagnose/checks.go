@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -290,7 +291,17 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 		}
 	}
 	_, exact := in.sourceRole(ctx, src)
+	var unmet []string
+	if len(denied) > 0 {
+		unmet = in.unmetTrustConditions(ctx, src, pol)
+	}
 	switch {
+	case len(denied) > 0 && len(unmet) > 0:
+		// The principal is trusted; a condition of the statement that
+		// trusts it fails for the app's AssumeRole parameters.
+		c.Status = StatusFail
+		c.Detail = "the trust policy of " + in.t.RoleARN + " trusts " + src.arn + " only under conditions the app's AssumeRole does not meet: " + strings.Join(unmet, "; ")
+		in.setEv(func(e *evidence) { e.unmetConditions = unmet })
 	case len(denied) > 0 && strings.Contains(src.arn, ":assumed-role/") && !exact:
 		// The session's role path is unknown; a trust policy naming the
 		// role with its path would not match the guess, so no claim.
@@ -306,6 +317,58 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 	}
 	in.setEv(func(e *evidence) { e.trustAllowed = c.Status })
 	in.add(c)
+}
+
+// unmetTrustConditions tells "the principal is not trusted" from "it is
+// trusted, but a condition fails": it evaluates the trust policy again with
+// every condition removed and, when that allows, lists the conditions of the
+// statements that name the principal, with what the app passed.
+func (in *inquiry) unmetTrustConditions(ctx context.Context, src identity, pol *iampolicy.Policy) []string {
+	var doc struct {
+		Version   string
+		Statement []map[string]any
+	}
+	if json.Unmarshal([]byte(pol.String()), &doc) != nil {
+		return nil
+	}
+	for _, st := range doc.Statement {
+		delete(st, "Condition")
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return nil
+	}
+	bare, err := iampolicy.Parse(string(raw))
+	if err != nil {
+		return nil
+	}
+	req := in.trustRequest(ctx, src, "sts:AssumeRole")
+	set := iampolicy.PolicySet{Resource: []iampolicy.NamedPolicy{{Name: "trust", Type: iampolicy.TypeTrust, Policy: bare}}}
+	if typeDecision(iampolicy.Evaluate(req, set), iampolicy.TypeTrust) != iampolicy.Allow {
+		return nil // not trusted at all: no condition to blame
+	}
+	var unmet []string
+	for _, st := range pol.Statements {
+		if st.Effect != "Allow" || len(st.Condition) == 0 {
+			continue
+		}
+		for _, cond := range st.Condition {
+			got, ok := req.Context[cond.Key]
+			if !ok {
+				for k, v := range req.Context {
+					if strings.EqualFold(k, cond.Key) {
+						got, ok = v, true
+					}
+				}
+			}
+			passed := "the app passes none"
+			if ok {
+				passed = "the app passes " + strings.Join(got, ", ")
+			}
+			unmet = append(unmet, fmt.Sprintf("%s %s %s (%s)", cond.Operator, cond.Key, strings.Join(cond.Values, ", "), passed))
+		}
+	}
+	return unmet
 }
 
 func missingNote(res iampolicy.Result) string {

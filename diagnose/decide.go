@@ -242,6 +242,11 @@ func (in *inquiry) writeLayer(r *Report) {
 		}
 		r.Fix = "in account " + acct + ", add a statement to the trust policy of " + role + " that trusts " + principal
 		r.FixPolicy = fixPolicyJSON(stmt)
+		if len(in.ev.unmetConditions) > 0 {
+			r.Summary = "the trust policy of " + role + " in account " + acct + " trusts " + src + " only under conditions the app's AssumeRole does not meet"
+			r.Fix = "pass what the trust policy's conditions require in the app's AssumeRole (stscreds AssumeRoleOptions: ExternalID, SourceIdentity, Tags, SerialNumber/TokenCode), or change the conditions in account " + acct + ": " + strings.Join(in.ev.unmetConditions, "; ")
+			r.FixPolicy = ""
+		}
 	case LayerWrongPrincipal:
 		// Written by checkPrincipal, which has the call's facts.
 	case LayerRolePermissions:

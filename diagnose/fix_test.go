@@ -37,7 +37,7 @@ func TestFixPolicyFixes(t *testing.T) {
 	where := map[string]string{
 		"source-policy/no-assume-allow":       "source",
 		"trust-policy/wrong-account":          "trust",
-		"trust-policy/external-id":            "trust",
+		"trust-policy/external-id":            "condition",
 		"role-permissions/no-bedrock":         "role",
 		"role-permissions/destination-region": "role",
 		"role-permissions/explicit-deny":      "",
@@ -75,6 +75,14 @@ func TestFixPolicyFixes(t *testing.T) {
 					var derr *diagnose.Error
 					if !errors.As(err, &derr) || derr.Layer() != sc.want {
 						t.Fatalf("want a %s diagnosis, got %v", sc.want, err)
+					}
+					if target == "condition" {
+						// The principal is trusted; the app must pass the
+						// external id the condition names.
+						if derr.Report.FixPolicy != "" || !strings.Contains(derr.Report.Fix, "sts:ExternalId expected-id") {
+							t.Errorf("a failing condition needs the app's parameter, not a new statement:\nfix: %s\nfix policy: %s", derr.Report.Fix, derr.Report.FixPolicy)
+						}
+						return
 					}
 					if target == "" {
 						if derr.Report.FixPolicy != "" || !strings.Contains(derr.Report.Fix, "Deny statement") {

@@ -101,6 +101,9 @@ type evidence struct {
 	// identity policies (zero value), a Deny statement, the boundary, or
 	// the session policy. It decides where the fix goes.
 	rolePolicyKind rolePolicyKind
+	// unmetConditions are the trust policy's conditions that the app's
+	// AssumeRole does not meet, when the principal itself is trusted.
+	unmetConditions []string
 	// denyStatements name the Deny statements the local evaluation matched.
 	denyStatements []string
 	profileARN     string
