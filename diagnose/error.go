@@ -101,19 +101,29 @@ var (
 	accountPattern = regexp.MustCompile(`\b[0-9]{12}\b`)
 )
 
-// Redact masks ARNs and 12-digit account ids in s, for logs shared beyond the
-// accounts' owners. The service and resource type of an ARN stay readable.
+// Redact masks account ids and the names in IAM, STS and Organizations ARNs
+// (role, user, session, policy names) in s, for logs shared beyond the
+// accounts' owners. What carries no identity stays readable: the partition,
+// service, region and resource type of every ARN, and Bedrock's model and
+// profile ids (public names).
 func Redact(s string) string {
 	s = arnPattern.ReplaceAllStringFunc(s, func(a string) string {
 		parts := strings.SplitN(a, ":", 6)
 		if len(parts) < 6 {
 			return "arn:***"
 		}
-		typ := parts[5]
-		if i := strings.IndexAny(typ, "/:"); i >= 0 {
-			typ = typ[:i]
+		if parts[4] != "" {
+			parts[4] = "************"
 		}
-		return "arn:" + parts[1] + ":" + parts[2] + ":" + parts[3] + ":***:" + typ + "/***"
+		switch parts[2] {
+		case "iam", "sts", "organizations":
+			typ := parts[5]
+			if i := strings.IndexAny(typ, "/:"); i >= 0 {
+				typ = typ[:i]
+			}
+			parts[5] = typ + "/***"
+		}
+		return strings.Join(parts, ":")
 	})
 	return accountPattern.ReplaceAllString(s, "************")
 }

@@ -52,11 +52,15 @@ func TestErrorInvalidUTF8(t *testing.T) {
 func TestRedact(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"User: arn:aws:sts::222222222222:assumed-role/BedrockAccess/s1 is not authorized",
-			"User: arn:aws:sts::***:assumed-role/*** is not authorized"},
+			"User: arn:aws:sts::************:assumed-role/*** is not authorized"},
 		{"on resource: arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0 because",
-			"on resource: arn:aws:bedrock:us-east-1:***:foundation-model/*** because"},
+			"on resource: arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0 because"},
+		{"arn:aws:bedrock:us-east-1:222222222222:inference-profile/us.anthropic.claude-x",
+			"arn:aws:bedrock:us-east-1:************:inference-profile/us.anthropic.claude-x"},
 		{"account 123456789012 and arn:aws-us-gov:iam::210987654321:role/x",
-			"account ************ and arn:aws-us-gov:iam::***:role/***"},
+			"account ************ and arn:aws-us-gov:iam::************:role/***"},
+		{"in a service control policy: arn:aws:organizations::999999999999:policy/o-abc/service_control_policy/p-1",
+			"in a service control policy: arn:aws:organizations::************:policy/***"},
 		{"request id 1234567890123 is not an account", "request id 1234567890123 is not an account"},
 	} {
 		if got := Redact(tc.in); got != tc.want {
