@@ -22,9 +22,10 @@ var checkOrder = map[string]int{
 	"trust-policy.evaluate":           6,
 	"principal.match":                 7,
 	"role-permissions.simulate":       8,
-	"role-permissions.session-policy": 9,
-	"model.resolve":                   10,
-	"model-access.availability":       11,
+	"role-permissions.evaluate":       9,
+	"role-permissions.session-policy": 10,
+	"model.resolve":                   11,
+	"model-access.availability":       12,
 }
 
 // decide names the layer from the checks and the error's reading: the first
