@@ -25,21 +25,18 @@ import (
 )
 
 // sourcePolicyARN is the ARN the IAM simulator takes for the source
-// principal: a user as is, a role session as its role. Session ARNs carry no
-// role path, so a role with a path is not found (the check is then unknown).
+// principal: a user as is, a role session as its role (without the role's
+// path, which session ARNs drop; see sourceRole).
 func sourcePolicyARN(principal string) (string, bool) {
 	a, err := arn.Parse(principal)
 	if err != nil {
 		return "", false
 	}
-	switch {
-	case a.Service == "iam" && strings.HasPrefix(a.Resource, "user/"):
+	if a.Service == "iam" && strings.HasPrefix(a.Resource, "user/") {
 		return principal, true
-	case a.Service == "sts" && strings.HasPrefix(a.Resource, "assumed-role/"):
-		name, _, _ := strings.Cut(strings.TrimPrefix(a.Resource, "assumed-role/"), "/")
-		return fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.AccountID, name), true
 	}
-	return "", false
+	role := roleOfSession(a)
+	return role, role != ""
 }
 
 // sourceRole returns the role ARN behind a source session, with its path:
