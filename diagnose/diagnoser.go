@@ -244,16 +244,10 @@ func SessionOfRole(principal, roleARN string) bool {
 	if err != nil || r.AccountID != p.AccountID || r.Partition != p.Partition {
 		return false
 	}
-	roleName := r.Resource[strings.LastIndex(r.Resource, "/")+1:]
-	switch {
-	case p.Service == "sts" && strings.HasPrefix(p.Resource, "assumed-role/"):
-		rest := strings.TrimPrefix(p.Resource, "assumed-role/")
-		name, _, _ := strings.Cut(rest, "/")
-		return name == roleName
-	case p.Service == "iam" && strings.HasPrefix(p.Resource, "role/"):
-		return p.Resource == r.Resource || p.Resource[strings.LastIndex(p.Resource, "/")+1:] == roleName
+	if role := roleOfSession(p); role != "" {
+		return roleName(role) == roleName(roleARN)
 	}
-	return false
+	return p.Service == "iam" && strings.HasPrefix(p.Resource, "role/") && roleName(principal) == roleName(roleARN)
 }
 
 // kindFromMessage reads which of the role's policies the denial names.
