@@ -13,8 +13,6 @@ import (
 type denial struct {
 	code      string // the API error code, "" when there is none
 	service   string // service of the innermost operation error
-	operation string // operation of the innermost operation error
-	status    int
 	requestID string
 	// inCredentials: the failure happened while retrieving credentials (a
 	// nested STS call, or a provider with no API call at all).
@@ -51,25 +49,23 @@ var maybeCodes = map[string]bool{
 // classify reads the error's structure. ok is false for errors the
 // diagnosis leaves alone (throttling, quotas, service faults, bad requests);
 // maybe is true when only a recognised text makes it diagnosable.
-func classify(err error) (d denial, ok, maybe bool) {
+func classify(err error, text string) (d denial, ok, maybe bool) {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		d.code = apiErr.ErrorCode()
 	}
 	var respErr *awshttp.ResponseError
 	if errors.As(err, &respErr) {
-		d.status = respErr.HTTPStatusCode()
 		d.requestID = respErr.ServiceRequestID()
 	}
 	// The innermost operation error names the call that failed: STS
 	// AssumeRole when the role could not be assumed inside the Bedrock call.
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if op, isOp := e.(*smithy.OperationError); isOp {
-			d.service, d.operation = op.ServiceID, op.OperationName
-		}
+	var op *smithy.OperationError
+	for e := err; errors.As(e, &op); e = op.Err {
+		d.service = op.ServiceID
 	}
 	d.inCredentials = d.service == "STS" || d.service == "SSO" || d.service == "SSO OIDC" ||
-		strings.Contains(err.Error(), "get credentials:")
+		strings.Contains(text, "get credentials:")
 	switch {
 	case accessCodes[d.code]:
 		return d, true, false

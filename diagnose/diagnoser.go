@@ -57,9 +57,6 @@ func NewDiagnoser(cfg aws.Config, opts Options) *Diagnoser {
 	return &Diagnoser{cfg: cfg, opts: opts, cache: newReportCache(opts.CacheSize, opts.CacheTTL)}
 }
 
-// Options returns the options in effect, defaults applied.
-func (d *Diagnoser) Options() Options { return d.opts }
-
 // Diagnose returns err enriched with a diagnosis, or nil when err is not an
 // access problem (throttling, quotas, service faults and bad requests are
 // left alone) or ctx is already done.
@@ -67,11 +64,12 @@ func (d *Diagnoser) Diagnose(ctx context.Context, err error, call Call) *Error {
 	if err == nil || ctx.Err() != nil {
 		return nil
 	}
-	den, ok, maybe := classify(err)
+	text := err.Error()
+	den, ok, maybe := classify(err, text)
 	if !ok {
 		return nil
 	}
-	msg := ParseMessage(err.Error())
+	msg := ParseMessage(text)
 	report := explainMessage(msg)
 	if maybe && (report.Layer == LayerNone || report.Layer == LayerUnknown && len(report.Candidates) == 0) {
 		// A validation error whose text we do not recognise is the app's
