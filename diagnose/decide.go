@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"encoding/json"
 	"slices"
 	"sort"
 	"strings"
@@ -227,7 +226,7 @@ func (in *inquiry) writeLayer(r *Report) {
 	case LayerSourcePolicy:
 		r.Summary = src + "'s own policies in account " + in.ev.source.account + " do not allow sts:AssumeRole on " + role
 		r.Fix = "in account " + in.ev.source.account + ", add to " + src + "'s identity policy an Allow for " + strings.Join(in.assumeActions(), ", ") + " on " + role
-		r.FixPolicy = fixPolicyJSON(map[string]any{"Effect": "Allow", "Action": in.assumeActions(), "Resource": role})
+		r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: in.assumeActions(), Resource: []string{role}})
 	case LayerTrustPolicy:
 		r.Summary = "the trust policy of " + role + " in account " + acct + " does not accept " + src
 		if strings.Contains(detail, "does not exist") || strings.Contains(detail, "condition") {
@@ -237,12 +236,12 @@ func (in *inquiry) writeLayer(r *Report) {
 		if p, ok := sourcePolicyARN(src); ok {
 			principal = p
 		}
-		stmt := map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": principal}, "Action": in.assumeActions()}
+		stmt := statement{Effect: "Allow", Principal: principal, Action: in.assumeActions()}
 		if o := in.assumeOptions(); o.ExternalID != nil {
-			stmt["Condition"] = map[string]any{"StringEquals": map[string]any{"sts:ExternalId": *o.ExternalID}}
+			stmt.Condition = map[string]map[string]string{"StringEquals": {"sts:ExternalId": *o.ExternalID}}
 		}
 		r.Fix = "in account " + acct + ", add a statement to the trust policy of " + role + " that trusts " + principal
-		r.FixPolicy = fixPolicyJSON(stmt)
+		r.FixPolicy = policyJSON(stmt)
 		if len(in.ev.unmetConditions) > 0 {
 			r.Summary = "the trust policy of " + role + " in account " + acct + " trusts " + src + " only under conditions the app's AssumeRole does not meet"
 			r.Fix = "pass what the trust policy's conditions require in the app's AssumeRole (stscreds AssumeRoleOptions: ExternalID, SourceIdentity, Tags, SerialNumber/TokenCode), or change the conditions in account " + acct + ": " + strings.Join(in.ev.unmetConditions, "; ")
@@ -282,13 +281,13 @@ func (in *inquiry) writeLayer(r *Report) {
 			r.FixPolicy = ""
 		case policyBoundary:
 			r.Fix = "in account " + acct + ", allow " + grant + " in the permissions boundary of " + who + " (a boundary limits the role even where its policies allow)"
-			r.FixPolicy = fixPolicyJSON(legStatements(legs)...)
+			r.FixPolicy = policyJSON(legStatements(legs)...)
 		case policySessionGap:
 			r.Fix = "allow " + grant + " in the session policy the app passes to AssumeRole (stscreds AssumeRoleOptions.Policy / PolicyARNs), or pass none: a session can do only what both the role and the session policy allow"
-			r.FixPolicy = fixPolicyJSON(legStatements(legs)...)
+			r.FixPolicy = policyJSON(legStatements(legs)...)
 		default:
 			r.Fix = "in account " + acct + ", allow " + grant + " in the identity policy of " + who
-			r.FixPolicy = fixPolicyJSON(legStatements(legs)...)
+			r.FixPolicy = policyJSON(legStatements(legs)...)
 		}
 		if in.model.Kind == bedrockid.KindApplicationInferenceProfile && len(in.ev.destinations) == 0 && r.FixPolicy != "" {
 			r.Fix += "; also allow it on the foundation models the application inference profile routes to, in each of their regions (bedrock:GetInferenceProfile lists them; the diagnosis could not read it)"
@@ -362,26 +361,10 @@ func regionsOf(arns []string) []string {
 	return out
 }
 
-// fixPolicyJSON renders statements as a complete policy document.
-func fixPolicyJSON(stmts ...map[string]any) string {
-	if len(stmts) == 0 {
-		return ""
-	}
-	list := make([]any, len(stmts))
-	for i, st := range stmts {
-		list[i] = st
-	}
-	b, err := json.MarshalIndent(map[string]any{"Version": "2012-10-17", "Statement": list}, "", "  ")
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}
-
 // legStatements writes the grants a call needs the way AWS's inference
 // profile guide does: the profile, then its foundation models only through
 // that profile (bedrock:InferenceProfileArn), then any other grant.
-func legStatements(legs []resourceLeg) []map[string]any {
+func legStatements(legs []resourceLeg) []statement {
 	type key struct{ action, profile string }
 	var order []key
 	grouped := map[key][]string{}
@@ -392,11 +375,11 @@ func legStatements(legs []resourceLeg) []map[string]any {
 		}
 		grouped[k] = append(grouped[k], l.resource)
 	}
-	var stmts []map[string]any
+	stmts := make([]statement, 0, len(order))
 	for _, k := range order {
-		st := map[string]any{"Effect": "Allow", "Action": k.action, "Resource": grouped[k]}
+		st := statement{Effect: "Allow", Action: []string{k.action}, Resource: grouped[k]}
 		if k.profile != "" {
-			st["Condition"] = map[string]any{"StringEquals": map[string]any{"bedrock:InferenceProfileArn": k.profile}}
+			st.Condition = map[string]map[string]string{"StringEquals": {"bedrock:InferenceProfileArn": k.profile}}
 		}
 		stmts = append(stmts, st)
 	}

@@ -191,7 +191,7 @@ func (e *explainer) decide() {
 	case KindMarketplace:
 		e.set(LayerModelAccess, nil, "the model's AWS Marketplace subscription could not be completed"+e.forAccount()+e.principalNote(),
 			"Let the principal that invokes the model subscribe once: allow aws-marketplace:ViewSubscriptions and aws-marketplace:Subscribe (only the first use of a Marketplace model in the account needs them), or have an administrator enable the model; AWS asks to retry a few minutes after the fix.")
-		r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{"aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions"}, Resource: "*"})
+		r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{"aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions"}, Resource: []string{"*"}})
 	case KindUseCaseForm:
 		e.set(LayerModelAccess, nil, "the Anthropic use-case form has not been submitted for the account",
 			"Submit the Anthropic first-time-use form for the account that owns the role (Bedrock console, or PutUseCaseForModelAccess), once per account or in the organization's management account; AWS says to retry up to 15 minutes later.")
@@ -409,7 +409,7 @@ func (e *explainer) sourceFix(action string) string {
 		return "Remove or narrow the Deny for " + action + " in the source principal's " + policyName(e.m) + e.policyRef() + "."
 	}
 	if e.m.Resource != "" {
-		e.r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{action}, Resource: e.m.Resource})
+		e.r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{action}, Resource: nonEmpty(e.m.Resource)})
 	}
 	return fix
 }
@@ -484,7 +484,7 @@ func (e *explainer) permissionsFix() string {
 		if res == "" {
 			res = "*"
 		}
-		e.r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{m.Action}, Resource: res})
+		e.r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{m.Action}, Resource: nonEmpty(res)})
 	}
 	fix := "Allow " + m.Action + " on the resource in " + where + "."
 	switch {
@@ -629,71 +629,5 @@ func (e *explainer) detail() string {
 		b.WriteString(": the text says ")
 		b.WriteString(quoteCapped(m.Text, maxQuoted))
 	}
-	return b.String()
-}
-
-// statement is one IAM policy statement. Action and Resource hold one value
-// or several.
-type statement struct {
-	Effect    string
-	Principal string // an AWS principal ARN, for trust statements
-	Action    []string
-	Resource  string
-}
-
-// policyJSON renders a policy document holding st, indented as IAM's
-// console shows it. It is written by hand: encoding/json's reflection and
-// re-indenting cost more than the rest of Explain.
-func policyJSON(st statement) string {
-	var b strings.Builder
-	b.Grow(256)
-	b.WriteString("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": ")
-	b.WriteString(jsonQuote(st.Effect))
-	if st.Principal != "" {
-		b.WriteString(",\n      \"Principal\": {\n        \"AWS\": ")
-		b.WriteString(jsonQuote(st.Principal))
-		b.WriteString("\n      }")
-	}
-	b.WriteString(",\n      \"Action\": ")
-	if len(st.Action) == 1 {
-		b.WriteString(jsonQuote(st.Action[0]))
-	} else {
-		b.WriteString("[")
-		for i, a := range st.Action {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString("\n        ")
-			b.WriteString(jsonQuote(a))
-		}
-		b.WriteString("\n      ]")
-	}
-	if st.Resource != "" {
-		b.WriteString(",\n      \"Resource\": ")
-		b.WriteString(jsonQuote(st.Resource))
-	}
-	b.WriteString("\n    }\n  ]\n}")
-	return b.String()
-}
-
-// jsonQuote renders s as a JSON string. It escapes what JSON requires
-// (quote, backslash, control characters) and, as encoding/json does, the
-// line and paragraph separators.
-func jsonQuote(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r == '\u2028' || r == '\u2029':
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
 	return b.String()
 }
