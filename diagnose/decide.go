@@ -12,7 +12,7 @@ import (
 
 // checkOrder is the runbook order of the checks in a report.
 var checkOrder = map[string]int{
-	"message.parse":                   0,
+	CheckMessageParse:                 0,
 	"client.setup":                    1,
 	"client.bearer-token":             2,
 	"credentials.source":              3,
@@ -61,7 +61,7 @@ func (in *inquiry) decide() *Report {
 	}
 	failing := LayerNone
 	for _, c := range r.Checks {
-		if c.Status != StatusFail || c.Name == "message.parse" || !c.Layer.Before(failing) {
+		if c.Status != StatusFail || c.Name == CheckMessageParse || !c.Layer.Before(failing) {
 			continue
 		}
 		if allowed != nil && !slices.Contains(allowed, c.Layer) {
@@ -319,7 +319,7 @@ func (in *inquiry) writeLayer(r *Report) {
 
 func firstFailing(checks []Check, l Layer) string {
 	for _, c := range checks {
-		if c.Status == StatusFail && c.Layer == l && c.Name != "message.parse" {
+		if c.Status == StatusFail && c.Layer == l && c.Name != CheckMessageParse {
 			return c.Detail
 		}
 	}
