@@ -542,22 +542,15 @@ func iamSimulateCustomPolicy(c *call) error {
 	return c.simulate(p, iampolicy.PolicySet{}, "user")
 }
 
+// userByARN finds a user by its full ARN (path included).
 func (w *World) userByARN(arn string) *User {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[2] != "iam" || !strings.HasPrefix(parts[5], "user/") {
-		return nil
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	a := w.accounts[parts[4]]
-	if a == nil {
+	a, name := w.iamEntity(arn, "user/")
+	if a == nil || a.users[name] == nil || a.users[name].ARN() != arn {
 		return nil
 	}
-	u := a.users[parts[5][strings.LastIndex(parts[5], "/")+1:]]
-	if u == nil || u.ARN() != arn {
-		return nil
-	}
-	return u
+	return a.users[name]
 }
 
 // identitySide is the simulator's view of a request on a role: "Simulation

@@ -181,22 +181,23 @@ func stsAssumeRole(c *call) error {
 
 // roleByARN finds a role by its full ARN (path included).
 func (w *World) roleByARN(arn string) *Role {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
-		return nil
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	a := w.accounts[parts[4]]
-	if a == nil {
+	a, name := w.iamEntity(arn, "role/")
+	if a == nil || a.roles[name] == nil || a.roles[name].ARN() != arn {
 		return nil
 	}
-	res := parts[5]
-	r := a.roles[res[strings.LastIndex(res, "/")+1:]]
-	if r == nil || r.ARN() != arn {
-		return nil
+	return a.roles[name]
+}
+
+// iamEntity splits an IAM ARN of the given resource type ("role/", "user/")
+// into its account (nil if unknown) and the entity's name. w.mu is held.
+func (w *World) iamEntity(arn, typ string) (*Account, string) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[2] != "iam" || !strings.HasPrefix(parts[5], typ) {
+		return nil, ""
 	}
-	return r
+	return w.accounts[parts[4]], parts[5][strings.LastIndex(parts[5], "/")+1:]
 }
 
 func (w *World) issueSession(s *Session, endpoint string) *credential {
