@@ -93,7 +93,6 @@ func (in *inquiry) checkSourcePolicy(ctx context.Context) {
 	switch {
 	case assumed:
 		c.Status, c.Detail = StatusPass, "the role was assumed: the source principal's policies allow it"
-		in.setEv(func(e *evidence) { e.sourceAllowed = StatusPass })
 		in.add(c)
 		return
 	case src.arn == "":
@@ -139,7 +138,6 @@ func (in *inquiry) checkSourcePolicy(ctx context.Context) {
 	default:
 		c.Status, c.Detail = StatusPass, policyARN+"'s own policies allow "+strings.Join(in.assumeActions(), ", ")+" on "+in.t.RoleARN
 	}
-	in.setEv(func(e *evidence) { e.sourceAllowed = c.Status })
 	in.add(c)
 }
 
@@ -229,7 +227,6 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 	in.mu.Unlock()
 	if assumed {
 		c.Status, c.Detail = StatusPass, "the role was assumed: its trust policy accepts "+orElse(src.arn, "the source principal")
-		in.setEv(func(e *evidence) { e.trustAllowed = StatusPass })
 		in.add(c)
 		return
 	}
@@ -253,7 +250,6 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 		var nse *iamtypes.NoSuchEntityException
 		if errors.As(err, &nse) {
 			c.Status, c.Detail = StatusFail, "the role "+in.t.RoleARN+" does not exist"
-			in.setEv(func(e *evidence) { e.trustAllowed = StatusFail })
 		} else {
 			c.Status, c.Detail = StatusUnknown, "iam:GetRole failed: "+errText(err)
 			c.Needs = "iam:GetRole on " + in.t.RoleARN
@@ -263,7 +259,6 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 	}
 	if got := aws.ToString(out.Role.Arn); got != "" && got != in.t.RoleARN {
 		c.Status, c.Detail = StatusFail, "the role's ARN is "+got+", not "+in.t.RoleARN+" (a path differs)"
-		in.setEv(func(e *evidence) { e.trustAllowed = StatusFail })
 		in.add(c)
 		return
 	}
@@ -312,7 +307,6 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 		c.Status = StatusPass
 		c.Detail = "the trust policy of " + in.t.RoleARN + " allows " + src.arn
 	}
-	in.setEv(func(e *evidence) { e.trustAllowed = c.Status })
 	in.add(c)
 }
 

@@ -71,7 +71,7 @@ func (in *inquiry) decide() *Report {
 	}
 	// A failed AssumeRole is explained by its own answer first.
 	if in.ev.assumeErr != nil {
-		failing = in.assumeLayer(failing)
+		failing = in.assumeLayer(failing, r.Checks)
 	}
 
 	seedLayer := LayerUnknown
@@ -97,7 +97,7 @@ func (in *inquiry) decide() *Report {
 		r.Layer = LayerNone
 	}
 	if r.Layer == LayerAssumeRole && len(r.Candidates) == 0 {
-		r.Candidates = in.assumeCandidates()
+		r.Candidates = assumeCandidates(r.Checks)
 	}
 	in.explainLayer(r)
 	return r
@@ -112,7 +112,7 @@ func rank(name string) int {
 
 // assumeLayer narrows a failed AssumeRole: its own answer (credentials,
 // duration, region), then the checks of each side.
-func (in *inquiry) assumeLayer(failing Layer) Layer {
+func (in *inquiry) assumeLayer(failing Layer, checks []Check) Layer {
 	if failing == LayerCredentials {
 		return failing
 	}
@@ -124,9 +124,9 @@ func (in *inquiry) assumeLayer(failing Layer) Layer {
 	switch {
 	case in.ev.orgDenied:
 		return LayerOrgPolicy
-	case in.ev.sourceAllowed == StatusFail:
+	case checkStatus(checks, "source-policy.simulate") == StatusFail:
 		return LayerSourcePolicy
-	case in.ev.trustAllowed == StatusFail:
+	case checkStatus(checks, "trust-policy.evaluate") == StatusFail:
 		return LayerTrustPolicy
 	case reading.Layer == LayerSourcePolicy || reading.Layer == LayerTrustPolicy || reading.Layer == LayerOrgPolicy:
 		return reading.Layer
@@ -136,15 +136,25 @@ func (in *inquiry) assumeLayer(failing Layer) Layer {
 
 // assumeCandidates lists the sides a failed AssumeRole could not be pinned
 // on: those whose check did not pass.
-func (in *inquiry) assumeCandidates() []Layer {
+func assumeCandidates(checks []Check) []Layer {
 	var c []Layer
-	if in.ev.sourceAllowed != StatusPass {
+	if checkStatus(checks, "source-policy.simulate") != StatusPass {
 		c = append(c, LayerSourcePolicy)
 	}
-	if in.ev.trustAllowed != StatusPass {
+	if checkStatus(checks, "trust-policy.evaluate") != StatusPass {
 		c = append(c, LayerTrustPolicy)
 	}
 	return append(c, LayerOrgPolicy)
+}
+
+// checkStatus is the status of the named check, "" when it did not run.
+func checkStatus(checks []Check, name string) Status {
+	for _, c := range checks {
+		if c.Name == name {
+			return c.Status
+		}
+	}
+	return ""
 }
 
 // fillFacts sets the report's identities from the evidence.

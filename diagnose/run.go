@@ -83,18 +83,16 @@ type inquiry struct {
 
 // evidence holds what the checks found, for decide.
 type evidence struct {
-	source        identity
-	sourceErr     error
-	assumed       bool
-	assumeErr     error
-	sourceAllowed Status // source-policy.simulate
-	trustAllowed  Status // trust-policy.evaluate
-	orgDenied     bool   // an SCP/RCP denial seen by a simulation
-	roleAllowed   Status // role-permissions.*
-	modelAccess   Status
-	regionOK      Status
-	modelIDOK     Status
-	destinations  []string // destination foundation-model ARNs of a profile
+	source       identity
+	sourceErr    error
+	assumed      bool
+	assumeErr    error
+	orgDenied    bool   // an SCP/RCP denial seen by a simulation
+	roleAllowed  Status // role-permissions.*
+	modelAccess  Status
+	regionOK     Status
+	modelIDOK    Status
+	destinations []string // destination foundation-model ARNs of a profile
 	// deniedResources are the ARNs the role's simulation denied.
 	deniedResources []string
 	// rolePolicyKind says which of the role's policies is short: the
