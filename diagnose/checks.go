@@ -257,6 +257,11 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 		in.add(c)
 		return
 	}
+	if out.Role == nil {
+		c.Status, c.Detail = StatusUnknown, "iam:GetRole answered without the role"
+		in.add(c)
+		return
+	}
 	if got := aws.ToString(out.Role.Arn); got != "" && got != in.t.RoleARN {
 		c.Status, c.Detail = StatusFail, "the role's ARN is "+got+", not "+in.t.RoleARN+" (a path differs)"
 		in.add(c)
@@ -463,6 +468,11 @@ func (in *inquiry) checkModel(ctx context.Context) {
 			return
 		}
 		md := out.ModelDetails
+		if md == nil {
+			c.Status, c.Detail = StatusUnknown, "bedrock:GetFoundationModel answered without the model's details"
+			in.add(c)
+			return
+		}
 		onDemand := false
 		for _, it := range md.InferenceTypesSupported {
 			if it == bedrocktypes.InferenceTypeOnDemand {
@@ -693,10 +703,14 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 	client := in.iamTarget()
 	var sim, local roleVerdict
 	var wg sync.WaitGroup
-	wg.Go(func() { sim = in.simulateLegs(ctx, client, policySource, legs) })
+	wg.Go(func() {
+		in.guard("role-permissions.simulate", LayerRolePermissions, func() { sim = in.simulateLegs(ctx, client, policySource, legs) })
+	})
 	isRole := strings.Contains(policySource, ":role/")
 	if isRole {
-		wg.Go(func() { local = in.evaluateLegs(ctx, client, policySource, legs) })
+		wg.Go(func() {
+			in.guard("role-permissions.evaluate", LayerRolePermissions, func() { local = in.evaluateLegs(ctx, client, policySource, legs) })
+		})
 	}
 	wg.Wait()
 
@@ -730,8 +744,11 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 			}
 		})
 	}
-	in.add(sim.check)
-	if isRole {
+	// A check that panicked was recorded by guard; its verdict is empty.
+	if sim.check.Status != "" {
+		in.add(sim.check)
+	}
+	if isRole && local.check.Status != "" {
 		in.add(local.check)
 	}
 	in.checkSessionPolicy(legs)
@@ -757,6 +774,13 @@ func (in *inquiry) simulateLegs(ctx context.Context, client *iam.Client, policyS
 	)
 	for _, leg := range legs {
 		wg.Go(func() {
+			defer func() {
+				if v := recover(); v != nil {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("the simulation failed internally (panic: %v)", v))
+					mu.Unlock()
+				}
+			}()
 			out, err := client.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
 				PolicySourceArn: aws.String(policySource),
 				ActionNames:     []string{leg.action},

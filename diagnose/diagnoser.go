@@ -60,10 +60,17 @@ func NewDiagnoser(cfg aws.Config, opts Options) *Diagnoser {
 // Diagnose returns err enriched with a diagnosis, or nil when err is not an
 // access problem (throttling, quotas, service faults and bad requests are
 // left alone) or ctx is already done.
-func (d *Diagnoser) Diagnose(ctx context.Context, err error, call Call) *Error {
+func (d *Diagnoser) Diagnose(ctx context.Context, err error, call Call) (derr *Error) {
 	if err == nil || ctx.Err() != nil {
 		return nil
 	}
+	defer func() {
+		// Never a crash of the host app: the original error goes back
+		// untouched.
+		if recover() != nil {
+			derr = nil
+		}
+	}()
 	text := err.Error()
 	den, ok, maybe := classify(err, text)
 	if !ok {
@@ -116,10 +123,17 @@ func (d *Diagnoser) inquire(ctx context.Context, seed *Report, msg Message, call
 
 // shared runs one inquiry detached from any caller, within Budget, and
 // caches its report.
-func (d *Diagnoser) shared(key string, seed *Report, msg Message, call Call) *Report {
+func (d *Diagnoser) shared(key string, seed *Report, msg Message, call Call) (report *Report) {
 	if r, ok := d.cache.get(key); ok {
 		return r
 	}
+	defer func() {
+		// singleflight re-panics a DoChan panic on a goroutine of its own,
+		// where nobody can recover it: answer with the text's reading.
+		if v := recover(); v != nil {
+			report = seed
+		}
+	}()
 	t := Target{ModelID: call.ModelID, Region: call.Region, Operation: call.Operation,
 		GuardrailID: call.GuardrailID, GuardrailVersion: call.GuardrailVersion}
 	if call.RoleCredentials != nil {
@@ -135,7 +149,7 @@ func (d *Diagnoser) shared(key string, seed *Report, msg Message, call Call) *Re
 	ctx, cancel := context.WithTimeout(callctx.WithDiagnosis(context.Background()), d.opts.Budget)
 	defer cancel()
 	in.collect(ctx)
-	r := in.decide()
+	r := in.decideSafely()
 	d.cache.put(key, r)
 	return r
 }

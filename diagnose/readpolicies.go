@@ -59,8 +59,12 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 			return set, err
 		}
 	}
+	if role == nil || role.Role == nil {
+		// Without the role the boundary is unknown: a partial set.
+		return set, fmt.Errorf("iam:GetRole answered without the role %s", roleARN)
+	}
 	var boundaryARN string
-	if role.Role != nil && role.Role.PermissionsBoundary != nil {
+	if role.Role.PermissionsBoundary != nil {
 		boundaryARN = aws.ToString(role.Role.PermissionsBoundary.PermissionsBoundaryArn)
 	}
 
@@ -145,6 +149,11 @@ func (in *inquiry) prefetchPolicies(ctx context.Context, roleARN string) {
 	in.policiesFor, in.policiesDone = roleARN, make(chan struct{})
 	go func() {
 		defer close(in.policiesDone)
+		defer func() {
+			if v := recover(); v != nil {
+				in.policiesErr = fmt.Errorf("reading the role's policies failed internally (panic: %v)", v)
+			}
+		}()
 		in.policies, in.policiesErr = readRolePolicies(ctx, client, roleARN)
 	}()
 }

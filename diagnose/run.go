@@ -43,7 +43,19 @@ func (d *Diagnoser) Run(ctx context.Context, t Target) (*Report, error) {
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, err
 	}
-	return in.decide(), nil
+	return in.decideSafely(), nil
+}
+
+// decideSafely is decide that cannot panic its caller: an unforeseen
+// combination of evidence gives an undecided report, not a crash.
+func (in *inquiry) decideSafely() (r *Report) {
+	defer func() {
+		if v := recover(); v != nil {
+			r = &Report{SchemaVersion: SchemaVersion, Layer: LayerUnknown, Checks: []Check{},
+				Summary: sanitize(fmt.Sprintf("the diagnosis failed internally (panic: %v)", v), 512)}
+		}
+	}()
+	return in.decide()
 }
 
 // inquiry is one diagnosis in progress: the target, the evidence gathered so
@@ -178,19 +190,19 @@ func (in *inquiry) collect(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(source)
-		in.checkSourceIdentity(ctx)
+		in.guard("credentials.source", LayerCredentials, func() { in.checkSourceIdentity(ctx) })
 	})
 	wg.Go(func() {
 		<-source
 		<-assumed
 		var side sync.WaitGroup
-		side.Go(func() { in.checkSourcePolicy(ctx) })
-		side.Go(func() { in.checkTrustPolicy(ctx) })
+		side.Go(func() { in.guard("source-policy.simulate", LayerSourcePolicy, func() { in.checkSourcePolicy(ctx) }) })
+		side.Go(func() { in.guard("trust-policy.evaluate", LayerTrustPolicy, func() { in.checkTrustPolicy(ctx) }) })
 		side.Wait()
 	})
 	wg.Go(func() {
 		if in.t.RoleARN != "" {
-			in.checkAssumeRole(ctx)
+			in.guard("assume-role.call", LayerAssumeRole, func() { in.checkAssumeRole(ctx) })
 		}
 		close(assumed)
 		if in.targetCreds() == nil {
@@ -199,18 +211,32 @@ func (in *inquiry) collect(ctx context.Context) {
 		if in.t.RoleARN != "" {
 			// The role's policies do not depend on the model: read them
 			// while the model resolves.
-			in.prefetchPolicies(ctx, in.t.RoleARN)
+			in.guard("role-permissions.evaluate", LayerRolePermissions, func() { in.prefetchPolicies(ctx, in.t.RoleARN) })
 		}
 		var model sync.WaitGroup
-		model.Go(func() { in.checkModel(ctx) })
-		model.Go(func() { in.checkAvailability(ctx) })
+		model.Go(func() { in.guard("model.resolve", LayerModelID, func() { in.checkModel(ctx) }) })
+		model.Go(func() { in.guard("model-access.availability", LayerModelAccess, func() { in.checkAvailability(ctx) }) })
 		model.Wait()
 		if in.t.RoleARN == "" {
 			<-source // the policy source is the base principal itself
 		}
-		in.checkRolePermissions(ctx)
+		in.guard("role-permissions.simulate", LayerRolePermissions, func() { in.checkRolePermissions(ctx) })
 	})
 	wg.Wait()
+}
+
+// guard runs one check and turns a panic into an unknown check: one odd
+// answer from AWS (a 200 without the fields its model promises) must not
+// crash the host app, and nobody could recover a panic in the diagnosis'
+// own goroutines. The check's evidence is then simply missing.
+func (in *inquiry) guard(name string, layer Layer, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			in.add(Check{Name: name, Layer: layer, Status: StatusUnknown,
+				Detail: sanitize(fmt.Sprintf("the check failed internally (panic: %v); its evidence is missing", v), 512)})
+		}
+	}()
+	f()
 }
 
 // targetCreds are the credentials that act in the target account: the
