@@ -128,6 +128,15 @@ type Respond struct {
 	// Allow, with Status 0, skips authorization: the API runs as if every
 	// policy allowed it (a canned decision).
 	Allow bool
+	// Body, with Status 0, answers 200 with exactly these bytes and the
+	// protocol's content type (text/xml for STS and IAM, application/json
+	// for Bedrock and Bedrock Runtime), before authentication: a
+	// well-formed but odd answer (missing fields, unknown enum values,
+	// huge lists) that no world would compute, for testing what reads it.
+	// For the query protocols it is the whole document, envelope included
+	// (see QueryBody). Empty means unset; script whitespace for an empty
+	// answer.
+	Body string
 	// Times limits how many requests it answers; 0 means all.
 	Times int
 	used  int
@@ -353,6 +362,11 @@ func (c *call) dispatch() {
 		}
 	}
 	script := c.s.takeScript(c.service, c.action)
+	if script != nil && script.Status == 0 && script.Body != "" {
+		c.entry.Decision = "scripted"
+		c.writeRaw(script.Body)
+		return
+	}
 	if script != nil && !script.Allow {
 		c.entry.Decision = "scripted"
 		c.fail(&apiError{Status: script.Status, Code: script.Code, Message: script.Message})
@@ -371,6 +385,32 @@ func (c *call) dispatch() {
 	if err := h(c); err != nil {
 		c.fail(err)
 	}
+}
+
+// writeRaw answers 200 with body as it is, in the protocol's content type.
+func (c *call) writeRaw(body string) {
+	c.wrote = true
+	c.entry.Status = 200
+	c.header()
+	if c.proto == protoQuery {
+		c.w.Header().Set("Content-Type", "text/xml")
+	} else {
+		c.w.Header().Set("Content-Type", "application/json")
+	}
+	c.w.WriteHeader(200)
+	_, _ = io.WriteString(c.w, body)
+}
+
+// QueryBody wraps inner (the elements of the result, raw XML) in the
+// awsQuery success envelope of service ("sts" or "iam") and action, as AWS
+// writes it, for a Respond.Body.
+func QueryBody(service, action, inner string) string {
+	version := stsVersion
+	if service == "iam" {
+		version = iamVersion
+	}
+	return "<" + action + "Response xmlns=\"https://" + service + ".amazonaws.com/doc/" + version + "/\">\n  <" + action + "Result>" + inner +
+		"</" + action + "Result>\n  <ResponseMetadata>\n    <RequestId>00000000-0000-4000-8000-000000000000</RequestId>\n  </ResponseMetadata>\n</" + action + "Response>\n"
 }
 
 func (c *call) applyFault(f *Fault) (done bool) {
