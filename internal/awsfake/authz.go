@@ -53,6 +53,7 @@ func (c *call) identify() error {
 	if acct.DisabledRegions[c.region] && c.service != "iam" {
 		// An opt-in region the account has not enabled does not know its
 		// credentials.
+		c.regionDisabled = true
 		return c.authError("invalid")
 	}
 	c.vpce = cred.endpoint
@@ -235,28 +236,10 @@ func (c *call) policySet(resAcct *Account, resource []iampolicy.NamedPolicy) (ia
 // authorize evaluates one action on one resource for the caller. A scripted
 // Allow bypasses it.
 func (c *call) authorize(action, resource, resourceAccount string, ctx map[string][]string, set iampolicy.PolicySet) iampolicy.Result {
+	res := c.evaluate(action, resource, resourceAccount, ctx, set)
 	if c.scriptedAllow {
-		return iampolicy.Result{Decision: iampolicy.Allow}
+		return res
 	}
-	if ctx == nil {
-		ctx = map[string][]string{}
-	}
-	if _, ok := ctx["aws:RequestedRegion"]; !ok && c.region != "" {
-		ctx["aws:RequestedRegion"] = []string{c.region}
-	}
-	if c.vpce != "" {
-		w := c.s.World
-		w.mu.Lock()
-		e := w.endpoints[c.vpce]
-		w.mu.Unlock()
-		if e != nil && e.Service == c.service {
-			ctx["aws:SourceVpce"] = []string{c.vpce}
-		}
-	}
-	if c.cred != nil && c.cred.session != nil && c.cred.session.MFAPresent {
-		ctx["aws:MultiFactorAuthPresent"] = []string{"true"}
-	}
-	res := iampolicy.Evaluate(iampolicy.Request{Principal: c.principal, Action: action, Resource: resource, ResourceAccount: resourceAccount, Context: ctx}, set)
 	if res.Decision == iampolicy.Allow {
 		c.entry.Decision = "allow"
 	} else {

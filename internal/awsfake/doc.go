@@ -25,9 +25,11 @@
 // "bedrock" state: "access" by model id — authorized, needs-subscription,
 // subscription-failed, agreement-pending, use-case-missing, not-available —
 // "guardrails", "applicationProfiles"), VPC "endpoints" and the users whose
-// traffic crosses them, fixed cross-Region "routes", the app's "target" and
+// traffic crosses them, fixed cross-Region "routes", the access-denied
+// wording ("messages": omitReason, omitPolicyArn), the app's "target" and
 // the author's "expect". Access keys are generated at load time and
-// returned by [Scenario.Credentials]; none is stored in a file.
+// returned by [Scenario.Credentials] (and Bedrock API keys, for users with
+// "bearerToken": true, by [Scenario.BearerToken]); none is stored in a file.
 //
 // # The server
 //
@@ -38,4 +40,14 @@
 // malformed bodies or dropped connections, [Server.SetRouter] picks the
 // destination region of cross-Region inference, and [Server.Log] lists every
 // request with its caller and outcome.
+//
+// # Ground truth
+//
+// Each authentication failure, sts:AssumeRole and Bedrock Runtime
+// invocation is logged with its [LogEntry] Truth: every layer that would
+// deny it on its own (each policy type iampolicy finds blocking, on every
+// leg of an inference profile, plus model access and model/region
+// validity), by the diagnosis' layer names. [Server.AppCall] finds the
+// app's own call; [World.SetAppRole] makes a call signed by anyone but the
+// intended role a wrong principal. Tests judge a diagnosis by it.
 package awsfake

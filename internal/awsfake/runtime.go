@@ -111,6 +111,7 @@ func (c *call) invoke(modelID, operation string) (*target, error) {
 	action := bedrockid.ActionFor(operation)
 	id, err := bedrockid.Parse(modelID)
 	if err != nil {
+		c.entry.Truth = []string{truthModelID}
 		return nil, validation(msgInvalidModel)
 	}
 	region, account, part := c.region, c.principal.Account, w.Partition
@@ -160,16 +161,21 @@ func (c *call) invoke(modelID, operation string) (*target, error) {
 	deny := func(resource string, res iampolicy.Result) error {
 		return &apiError{Status: 403, Code: "AccessDeniedException", Message: deniedMessage(c.callerARN, action, resource, c.denySuffix(action, res)), Resource: resource}
 	}
-	if res := c.authorize(action, t.resource, account, map[string][]string{"aws:RequestedRegion": {region}}, set); res.Decision != iampolicy.Allow {
-		return nil, deny(t.resource, res)
-	}
 	if profileARN != "" && t.model != nil && len(dests) > 0 {
+		// The destination is chosen once, before any check, so that the
+		// ground truth judges the same leg the answer does.
 		t.destRgn = c.s.route(id.ResourceID, region, dests)
 		fmRegion := t.destRgn
 		if t.destRgn == "unspecified" {
 			fmRegion = ""
 		}
 		t.dest = bedrockid.FoundationModelARN(part, fmRegion, t.model.ID)
+	}
+	c.invokeTruth(id, t, profileARN, dests, action, set)
+	if res := c.authorize(action, t.resource, account, map[string][]string{"aws:RequestedRegion": {region}}, set); res.Decision != iampolicy.Allow {
+		return nil, deny(t.resource, res)
+	}
+	if t.dest != "" {
 		ctx := map[string][]string{"aws:RequestedRegion": {t.destRgn}, "bedrock:InferenceProfileArn": {profileARN}}
 		if res := c.authorize(action, t.dest, account, ctx, set); res.Decision != iampolicy.Allow {
 			return nil, deny(t.dest, res)

@@ -28,6 +28,7 @@ type Scenario struct {
 	// {"layer": "trust-policy"}; the fake never reads it.
 	Expect map[string]string
 	keys   map[string]Credentials
+	tokens map[string]string
 }
 
 // ScenarioTarget is the app's side of a scenario.
@@ -38,6 +39,13 @@ type ScenarioTarget struct {
 	ModelID   string `json:"modelId"`
 	Region    string `json:"region"`
 	Operation string `json:"operation"`
+}
+
+// BearerToken returns the Bedrock API key issued to "ACCOUNT/USER" (a user
+// with "bearerToken": true).
+func (s *Scenario) BearerToken(principal string) (string, bool) {
+	t, ok := s.tokens[principal]
+	return t, ok
 }
 
 // Credentials returns the access key issued to "ACCOUNT/USER".
@@ -57,8 +65,15 @@ type scenarioFile struct {
 	Accounts      []scenarioAccount `json:"accounts"`
 	Endpoints     []scenarioVPCE    `json:"endpoints"`
 	Routes        map[string]string `json:"routes"`
+	Messages      *scenarioMessages `json:"messages"`
 	Target        ScenarioTarget    `json:"target"`
 	Expect        map[string]string `json:"expect"`
+}
+
+// scenarioMessages is the access-denied wording (World.Messages).
+type scenarioMessages struct {
+	OmitReason    bool `json:"omitReason"`
+	OmitPolicyARN bool `json:"omitPolicyArn"`
 }
 
 type scenarioModel struct {
@@ -111,6 +126,9 @@ type scenarioPrincipal struct {
 	MaxSession  int                        `json:"maxSessionSeconds"`
 	Tags        map[string]string          `json:"tags"`
 	Description string                     `json:"description"`
+	// BearerToken issues the user a Bedrock API key too
+	// (Scenario.BearerToken).
+	BearerToken bool `json:"bearerToken"`
 }
 
 type scenarioBedrock struct {
@@ -177,7 +195,7 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("decode: %v: %w", err, ErrScenario)
 	}
-	b := &builder{w: NewWorld(), keys: map[string]Credentials{}}
+	b := &builder{w: NewWorld(), keys: map[string]Credentials{}, tokens: map[string]string{}}
 	if f.Partition != "" {
 		b.w.Partition = f.Partition
 	}
@@ -185,14 +203,18 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	return &Scenario{Name: f.Name, Description: f.Description, World: b.w, Target: f.Target, Expect: f.Expect, keys: b.keys}, nil
+	// The target's role is the one the app means to use: a Bedrock call
+	// signed by anyone else is a wrong principal in the ground truth.
+	b.w.SetAppRole(f.Target.RoleARN)
+	return &Scenario{Name: f.Name, Description: f.Description, World: b.w, Target: f.Target, Expect: f.Expect, keys: b.keys, tokens: b.tokens}, nil
 }
 
 // builder records the first error so the build reads as a list of steps.
 type builder struct {
-	w    *World
-	keys map[string]Credentials
-	err  error
+	w      *World
+	keys   map[string]Credentials
+	tokens map[string]string
+	err    error
 }
 
 func (b *builder) fail(format string, args ...any) {
@@ -274,6 +296,9 @@ func (b *builder) build(f *scenarioFile) {
 	for p, r := range f.Routes {
 		w.Route(p, r)
 	}
+	if m := f.Messages; m != nil {
+		w.Messages = MessageStyle{OmitReason: m.OmitReason, OmitPolicyARN: m.OmitPolicyARN}
+	}
 }
 
 func (b *builder) account(fa scenarioAccount) {
@@ -308,6 +333,9 @@ func (b *builder) account(fa scenarioAccount) {
 		u.Boundary(su.Boundary)
 		u.Tags = su.Tags
 		b.keys[fa.ID+"/"+su.Name] = u.AccessKey()
+		if su.BearerToken {
+			b.tokens[fa.ID+"/"+su.Name] = u.BearerToken()
+		}
 	}
 	for _, sr := range fa.Roles {
 		r := a.Role(sr.Name, b.doc(where+" role "+sr.Name+" trust", sr.Trust))

@@ -102,6 +102,13 @@ type LogEntry struct {
 	Resource  string // the resource a denial named
 	RequestID string
 	Attempt   string // amz-sdk-request header, e.g. "attempt=1; max=1"
+	// Truth is the ground truth of an authentication failure (any
+	// service), an sts:AssumeRole or a Bedrock Runtime model invocation:
+	// every layer that would deny the request on its own, by the
+	// diagnosis' layer names ("trust-policy", "org-policy", ...), sorted;
+	// nil when nothing denies it or when the answer was scripted or
+	// faulted rather than computed. See Server.AppCall.
+	Truth []string
 }
 
 // Log returns a copy of the request log.
@@ -379,6 +386,7 @@ func (c *call) dispatch() {
 		return
 	}
 	if err := c.authenticate(sig, auth); err != nil {
+		c.entry.Truth = c.authTruth()
 		c.fail(err)
 		return
 	}

@@ -44,6 +44,7 @@ func stsAssumeRole(c *call) error {
 	f := c.form
 	roleARN, name := f.Get("RoleArn"), f.Get("RoleSessionName")
 	if c.cred.root != nil {
+		c.entry.Truth = []string{truthCredentials}
 		return &apiError{Status: 403, Code: "AccessDenied", Message: msgRootAssume}
 	}
 	if len(roleARN) < 20 {
@@ -105,26 +106,6 @@ func stsAssumeRole(c *call) error {
 		return validationError("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10")
 	}
 	mfa := f.Get("SerialNumber") != "" && f.Get("TokenCode") != ""
-
-	denied := &apiError{Status: 403, Code: "AccessDenied", Message: deniedMessage(c.callerARN, "sts:AssumeRole", roleARN, ""), Resource: roleARN}
-	role := c.s.World.roleByARN(roleARN)
-	if role == nil {
-		// A missing role is indistinguishable from a trust failure (AWS.md §2.3).
-		c.entry.Decision = "deny"
-		return denied
-	}
-	w := c.s.World
-	w.mu.Lock()
-	trustDoc, maxSession := role.Trust, role.MaxSessionDuration
-	w.mu.Unlock()
-	trust, err := parsePolicy("trust:"+role.ARN(), iampolicy.TypeTrust, trustDoc)
-	if err != nil {
-		return err
-	}
-	set, err := c.policySet(role.account, []iampolicy.NamedPolicy{trust})
-	if err != nil {
-		return err
-	}
 	ctx := map[string][]string{"sts:RoleSessionName": {name}}
 	if ext != "" {
 		ctx["sts:ExternalId"] = []string{ext}
@@ -141,6 +122,28 @@ func stsAssumeRole(c *call) error {
 	if len(tagKeys) > 0 {
 		ctx["aws:TagKeys"] = tagKeys
 	}
+
+	denied := &apiError{Status: 403, Code: "AccessDenied", Message: deniedMessage(c.callerARN, "sts:AssumeRole", roleARN, ""), Resource: roleARN}
+	role := c.s.World.roleByARN(roleARN)
+	if role == nil {
+		// A missing role is indistinguishable from a trust failure (AWS.md §2.3).
+		c.assumeTruth(roleARN, nil, nil, ctx, len(tags) > 0, srcIdent != "")
+		c.entry.Decision = "deny"
+		return denied
+	}
+	w := c.s.World
+	w.mu.Lock()
+	trustDoc, maxSession := role.Trust, role.MaxSessionDuration
+	w.mu.Unlock()
+	trust, err := parsePolicy("trust:"+role.ARN(), iampolicy.TypeTrust, trustDoc)
+	if err != nil {
+		return err
+	}
+	set, err := c.policySet(role.account, []iampolicy.NamedPolicy{trust})
+	if err != nil {
+		return err
+	}
+	c.assumeTruth(roleARN, role, &trust, ctx, len(tags) > 0, srcIdent != "")
 	if res := c.authorize("sts:AssumeRole", role.ARN(), role.account.ID, ctx, set); res.Decision != iampolicy.Allow {
 		return denied
 	}

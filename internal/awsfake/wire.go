@@ -54,6 +54,9 @@ type call struct {
 	callerARN     string
 	vpce          string
 	wrote         bool
+	// regionDisabled: the caller's account has not enabled the request's
+	// region (for the ground truth: region, not credentials).
+	regionDisabled bool
 }
 
 // apiError is an AWS error answer.

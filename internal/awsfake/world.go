@@ -28,6 +28,8 @@ type World struct {
 	models    map[string]*FoundationModel
 	profiles  map[string]*SystemProfile
 	routes    map[string]string
+	// appRole is the role the app means to use (SetAppRole), "" unknown.
+	appRole string
 
 	// Messages selects the access-denied wording for Bedrock, IAM and the
 	// control plane; the zero value is AWS's current one.
