@@ -122,9 +122,11 @@ func (in *inquiry) checkSourcePolicy(ctx context.Context) {
 	}
 	roleAcct := accountOf(in.t.RoleARN)
 	sameAccount := roleAcct == src.account
-	sv := simulationVerdict(out.EvaluationResults)
-	st, detail, org := sv.status, sv.detail, sv.org
+	sv := simulationVerdict(out.EvaluationResults, in.assumeActions(), []string{in.t.RoleARN})
+	st, detail, org := sv.status, sv.detail, sv.org && sv.status == StatusFail
 	switch {
+	case st == StatusUnknown:
+		c.Status, c.Detail = StatusUnknown, "the simulation of "+policyARN+"'s policies does not decide: "+detail
 	case org:
 		in.setEv(func(e *evidence) { e.orgDenied = true })
 		c.Layer, c.Status = LayerOrgPolicy, StatusFail
@@ -148,13 +150,27 @@ type simVerdict struct {
 	org      bool   // an SCP denied
 	explicit bool   // a Deny statement matched
 	boundary bool   // the permissions boundary did not allow
+	// missing are the context keys the simulator said it lacked for a
+	// decision that did not allow: the decision depends on them.
+	missing []string
 }
 
 // simulationVerdict folds simulator results: fail when any action on any
-// resource is denied, with which ones and why.
-func simulationVerdict(results []iamtypes.EvaluationResult) simVerdict {
+// resource is denied, with which ones and why. It is unknown when the
+// answer does not cover the want results asked for, carries a decision this
+// reader does not know, or denies only for lack of context keys the
+// diagnosis cannot supply (the real request may carry them).
+func simulationVerdict(results []iamtypes.EvaluationResult, actions, resources []string) simVerdict {
 	v := simVerdict{status: StatusPass}
 	var denied []string
+	odd := false
+	// Every action asked about must come back for every resource asked
+	// about; results about anything else are not the answer.
+	covered := map[string]bool{}
+	asked := func(action, resource string) bool {
+		return slices.ContainsFunc(actions, func(a string) bool { return strings.EqualFold(a, action) }) &&
+			slices.Contains(resources, resource)
+	}
 	note := func(d iamtypes.PolicyEvaluationDecisionType, pb *iamtypes.PermissionsBoundaryDecisionDetail) {
 		if d == iamtypes.PolicyEvaluationDecisionTypeExplicitDeny {
 			v.explicit = true
@@ -163,29 +179,77 @@ func simulationVerdict(results []iamtypes.EvaluationResult) simVerdict {
 			v.boundary = true
 		}
 	}
+	known := func(d iamtypes.PolicyEvaluationDecisionType) bool {
+		switch d {
+		case iamtypes.PolicyEvaluationDecisionTypeAllowed, iamtypes.PolicyEvaluationDecisionTypeExplicitDeny, iamtypes.PolicyEvaluationDecisionTypeImplicitDeny:
+			return true
+		}
+		return false
+	}
 	for _, r := range results {
 		action := aws.ToString(r.EvalActionName)
+		if action == "" {
+			odd = true
+		}
 		if r.OrganizationsDecisionDetail != nil && !r.OrganizationsDecisionDetail.AllowedByOrganizations {
 			v.org = true
 		}
 		if len(r.ResourceSpecificResults) == 0 {
+			if !asked(action, aws.ToString(r.EvalResourceName)) {
+				continue
+			}
+			if !known(r.EvalDecision) {
+				odd = true
+				continue
+			}
+			covered[strings.ToLower(action)+" "+aws.ToString(r.EvalResourceName)] = true
 			if r.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
 				note(r.EvalDecision, r.PermissionsBoundaryDecisionDetail)
+				v.missing = append(v.missing, r.MissingContextValues...)
 				denied = append(denied, fmt.Sprintf("%s (%s%s)", action, decisionWords(r.EvalDecision), statementNames(r.MatchedStatements)))
 			}
 			continue
 		}
 		for _, rr := range r.ResourceSpecificResults {
+			if !asked(action, aws.ToString(rr.EvalResourceName)) {
+				continue
+			}
+			if !known(rr.EvalResourceDecision) {
+				odd = true
+				continue
+			}
+			covered[strings.ToLower(action)+" "+aws.ToString(rr.EvalResourceName)] = true
 			if rr.EvalResourceDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
 				note(rr.EvalResourceDecision, rr.PermissionsBoundaryDecisionDetail)
+				v.missing = append(v.missing, rr.MissingContextValues...)
+				v.missing = append(v.missing, r.MissingContextValues...)
 				denied = append(denied, fmt.Sprintf("%s on %s (%s%s)", action, aws.ToString(rr.EvalResourceName), decisionWords(rr.EvalResourceDecision), statementNames(rr.MatchedStatements)))
 			}
 		}
 	}
-	if len(denied) > 0 {
-		v.status = StatusFail
+	for _, a := range actions {
+		for _, res := range resources {
+			if !covered[strings.ToLower(a)+" "+res] {
+				odd = true
+			}
+		}
 	}
+	slices.Sort(v.missing)
+	v.missing = slices.Compact(v.missing)
 	v.detail = strings.Join(denied, "; ")
+	switch {
+	case len(denied) > 0 && len(v.missing) > 0:
+		// A deny for lack of keys is no evidence either way: the real
+		// request carries keys the simulation did not (an absent key also
+		// makes a negated condition of a Deny match).
+		v.status = StatusUnknown
+		v.detail += "; the decision depends on " + strings.Join(v.missing, ", ") + ", which the diagnosis cannot know"
+	case len(denied) > 0:
+		v.status = StatusFail
+	case odd:
+		v.status = StatusUnknown
+		v.detail = "the simulator's answer does not cover what was asked"
+	}
 	return v
 }
 
@@ -473,13 +537,21 @@ func (in *inquiry) checkModel(ctx context.Context) {
 			in.add(c)
 			return
 		}
-		onDemand := false
+		onDemand, known := false, len(md.InferenceTypesSupported) > 0
 		for _, it := range md.InferenceTypesSupported {
-			if it == bedrocktypes.InferenceTypeOnDemand {
+			switch it {
+			case bedrocktypes.InferenceTypeOnDemand:
 				onDemand = true
+			case bedrocktypes.InferenceTypeProvisioned, "INFERENCE_PROFILE":
+				// INFERENCE_PROFILE is what AWS lists for models callable
+				// only through a profile; the SDK's enum predates it.
+			default:
+				known = false // a type this reader does not know might allow it
 			}
 		}
 		switch {
+		case !onDemand && !known:
+			c.Status, c.Detail = StatusUnknown, "bedrock:GetFoundationModel did not say how "+in.t.ModelID+" may be invoked (inference types "+quoteCapped(fmt.Sprint(md.InferenceTypesSupported), 120)+")"
 		case !onDemand:
 			c.Status = StatusFail
 			c.Detail = in.t.ModelID + " cannot be invoked on demand in " + in.region + "; it must be called through an inference profile"
@@ -501,9 +573,13 @@ func (in *inquiry) checkModel(ctx context.Context) {
 			in.add(c)
 			return
 		}
-		var dests []string
-		for _, m := range out.Models {
-			dests = append(dests, aws.ToString(m.ModelArn))
+		dests, ok := profileDestinations(out.Models)
+		if !ok || !validProfileARN(aws.ToString(out.InferenceProfileArn)) {
+			// Destinations are what the role must be allowed; ones that
+			// are missing or not foundation-model ARNs prove nothing.
+			c.Status, c.Detail = StatusUnknown, "bedrock:GetInferenceProfile answered without a usable profile ARN and destination models"
+			in.add(c)
+			return
 		}
 		c.Status = StatusPass
 		c.Detail = "inference profile " + aws.ToString(out.InferenceProfileArn) + " routes to " + strings.Join(dests, ", ")
@@ -515,6 +591,44 @@ func (in *inquiry) checkModel(ctx context.Context) {
 		c.Status, c.Detail = StatusSkipped, "a "+in.model.Kind.String()+" is not resolved by the checks"
 	}
 	in.add(c)
+}
+
+// maxDestinations bounds a profile's destinations: real profiles route to a
+// handful of regions (a global one to every commercial region); more is not
+// an answer to act on.
+const maxDestinations = 64
+
+// profileDestinations reads a profile's destination models: every one a
+// foundation-model ARN, at least one, at most maxDestinations.
+func profileDestinations(models []bedrocktypes.InferenceProfileModel) ([]string, bool) {
+	if len(models) == 0 || len(models) > maxDestinations {
+		return nil, false
+	}
+	dests := make([]string, 0, len(models))
+	for _, m := range models {
+		a, err := arn.Parse(aws.ToString(m.ModelArn))
+		if err != nil || a.Service != "bedrock" || !strings.HasPrefix(a.Resource, "foundation-model/") ||
+			(a.Region != "" && bedrockid.PartitionForRegion(a.Region) != a.Partition) || !plausibleRegion(a.Region) {
+			return nil, false
+		}
+		dests = append(dests, aws.ToString(m.ModelArn))
+	}
+	return dests, true
+}
+
+// validProfileARN reports an inference-profile ARN.
+func validProfileARN(s string) bool {
+	a, err := arn.Parse(s)
+	return err == nil && a.Service == "bedrock" && (strings.HasPrefix(a.Resource, "inference-profile/") || strings.HasPrefix(a.Resource, "application-inference-profile/"))
+}
+
+// plausibleRegion accepts "" (a global profile's region-less model) and
+// region-shaped names (letters, dashes, a trailing number).
+func plausibleRegion(r string) bool {
+	if r == "" {
+		return true
+	}
+	return isRegion(r)
 }
 
 // modelLookupFailed turns a failed Get* into the check's finding.
@@ -541,28 +655,86 @@ func (in *inquiry) modelLookupFailed(c *Check, err error, action string) {
 	}
 }
 
-// referenceRegions are where a model missing from the client's region is
-// looked for, to tell "not offered here" (region) from "no such model"
-// (model-id): the regions with the largest Bedrock catalogs.
-var referenceRegions = []string{"us-east-1", "us-west-2"}
-
-// elsewhere looks the foundation model up in a reference region; found there,
-// the finding becomes region.
+// elsewhere looks a foundation model missing from the client's region up in
+// every other Bedrock region of the partition (the largest catalogs first,
+// the rest only when those do not have it): found anywhere, the finding is
+// region. model-id stands only when every region answered that it does not
+// know the model; when a lookup could not answer (an SCP denying the
+// region, throttling, a fault) and none found it, the check cannot tell the
+// two apart and is unknown.
 func (in *inquiry) elsewhere(ctx context.Context, c *Check) {
-	for _, ref := range referenceRegions {
-		if ref == in.region || bedrockid.PartitionForRegion(ref) != in.partition {
-			continue
+	var regions []string
+	for _, r := range bedrockid.Regions(in.partition) {
+		if r != in.region {
+			regions = append(regions, r)
 		}
-		cfg := in.withCreds(in.targetCreds())
-		cfg.Region = ref
-		_, err := bedrock.NewFromConfig(cfg).GetFoundationModel(ctx, &bedrock.GetFoundationModelInput{ModelIdentifier: aws.String(in.model.BaseModelID)})
-		if err == nil {
-			c.Layer = LayerRegion
-			c.Detail = in.t.ModelID + " is offered in " + ref + " but not in " + in.region
-			in.setEv(func(e *evidence) { e.regionOK, e.modelIDOK = StatusFail, StatusPass })
-		}
+	}
+	if len(regions) == 0 {
+		in.notDecidedElsewhere(c, "no other Bedrock region of the partition "+in.partition+" is known")
 		return
 	}
+	const first = 3
+	tiers := [][]string{regions[:min(first, len(regions))], regions[min(first, len(regions)):]}
+	var failures []string
+	for _, tier := range tiers {
+		if len(tier) == 0 {
+			continue
+		}
+		found, failed := in.lookupIn(ctx, tier)
+		failures = append(failures, failed...)
+		if found != "" {
+			c.Layer = LayerRegion
+			c.Detail = in.t.ModelID + " is offered in " + found + " but not in " + in.region
+			in.setEv(func(e *evidence) { e.regionOK, e.modelIDOK = StatusFail, StatusPass })
+			return
+		}
+	}
+	if len(failures) > 0 {
+		in.notDecidedElsewhere(c, "the lookups in other regions could not all answer: "+strings.Join(failures, "; "))
+		return
+	}
+	c.Detail += "; no other Bedrock region of the partition offers it either"
+}
+
+// notDecidedElsewhere leaves model.resolve undecided between model-id and
+// region.
+func (in *inquiry) notDecidedElsewhere(c *Check, why string) {
+	c.Status = StatusUnknown
+	c.Detail = in.t.ModelID + " is not offered in " + in.region + "; whether it is offered in another region (region) or nowhere (model-id) is not known: " + why
+	c.Needs = "bedrock:GetFoundationModel in the other Bedrock regions"
+	in.setEv(func(e *evidence) { e.modelIDOK = "" })
+}
+
+// lookupIn asks each region, concurrently, for the base model: the first
+// region that has it, and the lookups that got no answer either way.
+func (in *inquiry) lookupIn(ctx context.Context, regions []string) (found string, failures []string) {
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	for _, ref := range regions {
+		wg.Go(func() {
+			cfg := in.withCreds(in.targetCreds())
+			cfg.Region = ref
+			_, err := bedrock.NewFromConfig(cfg).GetFoundationModel(ctx, &bedrock.GetFoundationModelInput{ModelIdentifier: aws.String(in.model.BaseModelID)})
+			mu.Lock()
+			defer mu.Unlock()
+			var apiErr smithy.APIError
+			switch {
+			case err == nil:
+				if found == "" || slices.Index(regions, ref) < slices.Index(regions, found) {
+					found = ref
+				}
+			case errors.As(err, &apiErr) && (apiErr.ErrorCode() == "ResourceNotFoundException" || apiErr.ErrorCode() == "ValidationException"):
+				// This region does not know it: evidence for model-id.
+			default:
+				failures = append(failures, ref+": "+errText(err))
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(failures)
+	return found, failures
 }
 
 // checkAvailability asks Bedrock whether the target account may use the
@@ -581,8 +753,20 @@ func (in *inquiry) checkAvailability(ctx context.Context) {
 		in.add(c)
 		return
 	}
+	if out.AgreementAvailability == nil && out.AuthorizationStatus == "" && out.EntitlementAvailability == "" && out.RegionAvailability == "" {
+		c.Status, c.Detail = StatusUnknown, "bedrock:GetFoundationModelAvailability answered without any availability field"
+		in.add(c)
+		return
+	}
 	var problems []string
-	if out.AgreementAvailability != nil && out.AgreementAvailability.Status != bedrocktypes.AgreementStatusAvailable {
+	// Only the documented negative values deny, and only documented
+	// positive values clear: a value this reader does not know, or a field
+	// left out, proves nothing either way.
+	unclear := !knownValue(string(out.AuthorizationStatus), bedrocktypes.AuthorizationStatus("").Values()) ||
+		!knownValue(string(out.EntitlementAvailability), bedrocktypes.EntitlementAvailability("").Values()) ||
+		!knownValue(string(out.RegionAvailability), bedrocktypes.RegionAvailability("").Values()) ||
+		out.AgreementAvailability == nil || !knownValue(string(out.AgreementAvailability.Status), bedrocktypes.AgreementStatus("").Values())
+	if a := out.AgreementAvailability; a != nil && (a.Status == bedrocktypes.AgreementStatusPending || a.Status == bedrocktypes.AgreementStatusError) {
 		p := "agreement " + string(out.AgreementAvailability.Status)
 		if m := aws.ToString(out.AgreementAvailability.ErrorMessage); m != "" {
 			p += " (" + m + ")"
@@ -605,11 +789,67 @@ func (in *inquiry) checkAvailability(ctx context.Context) {
 		c.Status = StatusFail
 		c.Detail = base + " is not enabled for account " + acct + " in " + in.region + ": " + strings.Join(problems, ", ")
 		in.setEv(func(e *evidence) { e.modelAccess = StatusFail })
+	case unclear:
+		c.Status = StatusUnknown
+		c.Detail = fmt.Sprintf("bedrock:GetFoundationModelAvailability answered with values this diagnosis does not know or without some of them (agreement %v, authorization %q, entitlement %q, region %q)",
+			out.AgreementAvailability != nil, out.AuthorizationStatus, out.EntitlementAvailability, out.RegionAvailability)
+	case out.AgreementAvailability.Status == bedrocktypes.AgreementStatusNotAvailable:
+		// Not subscribed yet: a Marketplace model's first invoke subscribes
+		// the account, if the invoking principal may (AWS.md §6.7). That is
+		// the question, not the missing agreement.
+		in.firstUseSubscription(ctx, &c, base, acct)
 	default:
 		c.Status, c.Detail = StatusPass, base+" is available to account "+acct+" in "+in.region
 		in.setEv(func(e *evidence) { e.modelAccess = StatusPass })
 	}
 	in.add(c)
+}
+
+// knownValue reports a value among an SDK enum's documented values.
+func knownValue[T ~string](v string, values []T) bool {
+	for _, x := range values {
+		if string(x) == v {
+			return true
+		}
+	}
+	return false
+}
+
+// marketplaceActions are what the first invoke of a Marketplace model needs
+// to subscribe the account (AWS.md §6.7).
+var marketplaceActions = []string{"aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"}
+
+// firstUseSubscription decides a model the account has not subscribed to
+// yet: it works on first use when the invoking role may subscribe, and
+// fails once the first use could not.
+func (in *inquiry) firstUseSubscription(ctx context.Context, c *Check, base, acct string) {
+	head := base + " has no agreement in account " + acct + " yet (not subscribed); the first invoke subscribes the account"
+	if in.t.RoleARN == "" {
+		c.Status, c.Detail = StatusUnknown, head+" if the invoking principal may "+strings.Join(marketplaceActions, " and ")
+		return
+	}
+	out, err := in.iamTarget().SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String(in.t.RoleARN),
+		ActionNames:     marketplaceActions,
+		ResourceArns:    []string{"*"},
+		ContextEntries:  contextEntries(map[string]string{"aws:RequestedRegion": in.region}),
+	})
+	if err != nil {
+		c.Status, c.Detail = StatusUnknown, head+" if the role may "+strings.Join(marketplaceActions, " and ")+"; the simulation failed: "+errText(err)
+		c.Needs = "iam:SimulatePrincipalPolicy on " + in.t.RoleARN
+		return
+	}
+	sv := simulationVerdict(out.EvaluationResults, marketplaceActions, []string{"*"})
+	switch sv.status {
+	case StatusPass:
+		c.Status, c.Detail = StatusPass, head+", and the role may subscribe"
+		in.setEv(func(e *evidence) { e.modelAccess = StatusPass })
+	case StatusFail:
+		c.Status, c.Detail = StatusFail, head+", but the role may not: "+sv.detail
+		in.setEv(func(e *evidence) { e.modelAccess = StatusFail })
+	default:
+		c.Status, c.Detail = StatusUnknown, head+"; whether the role may subscribe is not known: "+sv.detail
+	}
 }
 
 // resourceLeg is one authorization Bedrock makes for the call: an action on
@@ -793,13 +1033,16 @@ func (in *inquiry) simulateLegs(ctx context.Context, client *iam.Client, policyS
 				failures = append(failures, errText(err))
 				return
 			}
-			sv := simulationVerdict(out.EvaluationResults)
-			v.org = v.org || sv.org
-			explicit = explicit || sv.explicit
-			boundary = boundary || sv.boundary
-			if sv.status == StatusFail {
+			sv := simulationVerdict(out.EvaluationResults, []string{leg.action}, []string{leg.resource})
+			switch sv.status {
+			case StatusFail:
+				v.org = v.org || sv.org
+				explicit = explicit || sv.explicit
+				boundary = boundary || sv.boundary
 				denied = append(denied, sv.detail)
 				v.deniedARNs = append(v.deniedARNs, leg.resource)
+			case StatusUnknown:
+				failures = append(failures, leg.resource+": "+sv.detail)
 			}
 		})
 	}
@@ -820,7 +1063,7 @@ func (in *inquiry) simulateLegs(ctx context.Context, client *iam.Client, policyS
 		}
 	case len(failures) > 0:
 		c.Status = StatusUnknown
-		c.Detail = "iam:SimulatePrincipalPolicy failed: " + failures[0]
+		c.Detail = "the simulation did not decide every ARN of the call: " + strings.Join(failures, "; ")
 		c.Needs = "iam:SimulatePrincipalPolicy on " + policySource
 		return v
 	default:

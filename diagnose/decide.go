@@ -69,8 +69,10 @@ func (in *inquiry) decide() *Report {
 		}
 		failing = c.Layer
 	}
-	// A failed AssumeRole is explained by its own answer first.
-	if in.ev.assumeErr != nil {
+	// A refused AssumeRole is explained by its own answer first; one that
+	// got no answer (throttling, a fault, no network) proves nothing.
+	assumeStatus := checkStatus(r.Checks, "assume-role.call")
+	if in.ev.assumeErr != nil && assumeStatus == StatusFail {
 		failing = in.assumeLayer(failing, r.Checks)
 	}
 
@@ -93,10 +95,16 @@ func (in *inquiry) decide() *Report {
 	case in.seed != nil:
 		// The text did not decide and no check found a failure.
 		r.Layer = LayerUnknown
+	case len(undecided(r.Checks)) > 0:
+		// Run: nothing failed, but a check that could have failed did not
+		// run to a verdict. "none" would be a claim the evidence does not
+		// support.
+		r.Layer = LayerUnknown
+		r.Candidates = undecided(r.Checks)
 	default:
 		r.Layer = LayerNone
 	}
-	if r.Layer == LayerAssumeRole && len(r.Candidates) == 0 {
+	if r.Layer == LayerAssumeRole && len(r.Candidates) == 0 && !in.assumeTextDecides() {
 		r.Candidates = assumeCandidates(r.Checks)
 	}
 	in.explainLayer(r)
@@ -132,6 +140,54 @@ func (in *inquiry) assumeLayer(failing Layer, checks []Check) Layer {
 		return reading.Layer
 	}
 	return LayerAssumeRole
+}
+
+// assumeTextDecides reports that STS's own answer to the AssumeRole says
+// what is wrong with the request itself (a session duration over a limit, a
+// malformed parameter), so no side refused and none is a candidate.
+func (in *inquiry) assumeTextDecides() bool {
+	m := in.msg
+	if in.ev.assumeErr != nil {
+		m = ParseMessage(in.ev.assumeErr.Error())
+	}
+	switch m.Kind {
+	case KindRoleChainingDuration, KindMaxSessionDuration, KindAssumeRoleInvalid:
+		return true
+	}
+	return false
+}
+
+// undecided lists, in chain order, the layers that a check could not run to
+// a verdict on and no other check decided (the simulator and the local
+// evaluation are two ways to the same verdict on the role).
+func undecided(checks []Check) []Layer {
+	decided := map[Layer]bool{}
+	for _, c := range checks {
+		if c.Status == StatusPass || c.Status == StatusFail {
+			decided[c.Layer] = true
+		}
+	}
+	var ls []Layer
+	for _, c := range checks {
+		if c.Status == StatusUnknown && !decided[c.Layer] && c.Layer.Valid() && c.Layer != LayerUnknown && c.Layer != LayerNone {
+			ls = appendLayer(ls, c.Layer)
+			if c.Layer == LayerModelID {
+				// model.resolve tells a wrong id from a model offered
+				// elsewhere: undecided, it leaves both.
+				ls = appendLayer(ls, LayerRegion)
+			}
+		}
+	}
+	slices.SortStableFunc(ls, func(a, b Layer) int {
+		switch {
+		case a.Before(b):
+			return -1
+		case b.Before(a):
+			return 1
+		}
+		return 0
+	})
+	return ls
 }
 
 // assumeCandidates lists the sides a failed AssumeRole could not be pinned
@@ -231,6 +287,14 @@ func (in *inquiry) writeLayer(r *Report) {
 		r.Summary = "the base credentials do not work: " + detail
 		r.Fix = "give the app valid credentials in the source account (check AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO login, the instance or pod role, and the clock); root credentials cannot assume roles"
 	case LayerAssumeRole:
+		if in.assumeTextDecides() && in.ev.assumeErr != nil {
+			// STS said what is wrong with the request (a duration over a
+			// limit, a malformed parameter): that is the finding, not a
+			// side that refused.
+			reading := Explain(in.ev.assumeErr.Error())
+			r.Summary, r.Fix = reading.Summary, reading.Fix
+			break
+		}
 		r.Summary = src + " could not assume " + role + ", and the checks that could tell which side refuses could not run"
 		r.Fix = "run the diagnosis with credentials that may read the role in account " + acct + " (diagnose.Options.DiagnosticConfig) and iam:SimulatePrincipalPolicy in the source account, or check both sides by hand: the source principal's policy must allow sts:AssumeRole on the role, and the role's trust policy must trust the source principal"
 	case LayerSourcePolicy:

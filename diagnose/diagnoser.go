@@ -98,9 +98,18 @@ func (d *Diagnoser) inquire(ctx context.Context, seed *Report, msg Message, call
 		// the same broken credentials would add nothing.
 		return seed
 	}
-	key := strings.Join([]string{seed.Principal, call.RoleARN, seed.Action, call.Operation, call.ModelID, call.Region, string(seed.Layer)}, "\x00")
+	// The denied resource is part of the key: a profile's calls are denied
+	// on the destination region they were routed to, and each region may
+	// be denied by a different layer.
+	key := strings.Join([]string{seed.Principal, call.RoleARN, seed.Action, seed.Resource, call.Operation, call.ModelID, call.Region, string(seed.Layer)}, "\x00")
 	if r, ok := d.cache.get(key); ok {
-		return withRequest(r, seed)
+		r = withRequest(r, seed)
+		if d.opts.OnReport != nil {
+			// The report is ready; OnReport still gets it, as its doc
+			// promises, off the caller's path like any other report.
+			go d.opts.OnReport(r)
+		}
+		return r
 	}
 	ch := d.flight.DoChan(key, func() (any, error) { return d.shared(key, seed, msg, call), nil })
 	if d.opts.OnReport != nil {

@@ -184,6 +184,13 @@ func (e *explainer) decide() {
 	case KindMaxSessionDuration:
 		e.set(LayerAssumeRole, nil, "the requested session duration is over the role's MaxSessionDuration"+e.roleText(),
 			"Lower the AssumeRole duration (stscreds AssumeRoleOptions.Duration; the SDK default is 15 minutes) or raise the role's MaxSessionDuration (up to 12 hours) in the target account.")
+	case KindMFAFailed:
+		e.set(LayerAssumeRole, []Layer{LayerTrustPolicy, LayerSourcePolicy},
+			"STS refused the role assumption"+e.roleText()+" for its MFA: the role's trust policy (aws:MultiFactorAuthPresent) or a policy of the source principal requires MFA, and the call did not carry a valid MFA serial number and one-time code",
+			"Pass both the MFA device's serial number and a current one-time code with the AssumeRole call (stscreds AssumeRoleOptions.SerialNumber and TokenProvider), or, if MFA is not meant to be required for this app, change the trust policy's or the source policy's MFA condition.")
+	case KindAssumeRoleInvalid:
+		e.set(LayerAssumeRole, nil, "STS rejected the AssumeRole request itself"+e.roleText()+" as invalid (a malformed role ARN, session name, external id, tags or policy): the app's configuration, not its credentials",
+			"Correct the AssumeRole parameters the app passes (the role ARN is arn:PARTITION:iam::ACCOUNT:role/NAME; session names are 2–64 characters of [\\w+=,.@-]); the text names the field.")
 	case KindRegionDisabled:
 		e.set(LayerRegion, nil, "STS is not activated in this region for the account",
 			"Activate the region's STS endpoint (IAM console, Account settings) or point STS at a region where it is active (us-east-1 cannot be deactivated).")

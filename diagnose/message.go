@@ -93,6 +93,16 @@ const (
 	KindMaxSessionDuration MessageKind = "max-session-duration"
 	// KindRootAssumeRole is the account root user trying to assume a role.
 	KindRootAssumeRole MessageKind = "root-assume-role"
+	// KindMFAFailed is STS refusing an AssumeRole for its MFA
+	// ("MultiFactorAuthentication failed, must provide both MFA serial number
+	// and one time pass code.", "... with invalid MFA one time pass code."):
+	// the role's trust policy or a policy of the source principal requires
+	// MFA, and the app's call did not satisfy it.
+	KindMFAFailed MessageKind = "mfa-failed"
+	// KindAssumeRoleInvalid is a ValidationError of STS for the AssumeRole
+	// request itself (a malformed role ARN, session name, external id or
+	// policy): the app's configuration, not its credentials.
+	KindAssumeRoleInvalid MessageKind = "assume-role-invalid"
 	// KindRegionDisabled is STS not activated in the region
 	// (RegionDisabledException).
 	KindRegionDisabled MessageKind = "region-disabled"
@@ -873,6 +883,8 @@ var phraseKinds = []struct {
 	kind   MessageKind
 }{
 	{"roles may not be assumed by root accounts", KindRootAssumeRole},
+	{"multifactorauthentication failed", KindMFAFailed},
+	{"mfa one time pass code", KindMFAFailed},
 	{"session limit for roles assumed by role chaining", KindRoleChainingDuration},
 	{"durationseconds exceeds the maxsessionduration", KindMaxSessionDuration},
 	{"sts is not activated in this region", KindRegionDisabled},
@@ -919,7 +931,7 @@ func (p *parser) classify() {
 	for _, pk := range phraseKinds {
 		if strings.Contains(lower, pk.phrase) {
 			p.m.Kind = pk.kind
-			if pk.kind == KindRootAssumeRole || pk.kind == KindRoleChainingDuration || pk.kind == KindMaxSessionDuration {
+			if pk.kind == KindRootAssumeRole || pk.kind == KindRoleChainingDuration || pk.kind == KindMaxSessionDuration || pk.kind == KindMFAFailed {
 				p.m.AssumeRole = true
 			}
 			return
@@ -957,7 +969,9 @@ func (p *parser) classify() {
 		// No AWS answer at all; checked after the IMDS phrases because a
 		// missing instance role also ends in a timeout.
 		p.m.Kind = KindNetwork
-	case strings.Contains(lower, "failed to retrieve credentials"), strings.Contains(lower, "failed to refresh cached credentials"):
+	case code == "" && (strings.Contains(lower, "failed to retrieve credentials") || strings.Contains(lower, "failed to refresh cached credentials")):
+		// Only without an API answer: with one, the answer's code says
+		// what happened (a refused AssumeRole, throttling, a fault).
 		p.m.Kind = KindNoCredentials
 	case code == "ThrottlingException", code == "Throttling", code == "TooManyRequestsException",
 		strings.Contains(lower, "too many tokens"), strings.Contains(lower, "too many requests"),
@@ -969,6 +983,8 @@ func (p *parser) classify() {
 		code == "ModelTimeoutException", code == "ModelErrorException", code == "InternalFailure",
 		p.m.StatusCode >= 500:
 		p.m.Kind = KindServerError
+	case code == "ValidationError" && p.m.AssumeRole:
+		p.m.Kind = KindAssumeRoleInvalid
 	case code == "ValidationException", code == "ValidationError":
 		p.m.Kind = KindValidation
 	case code == "AccessDeniedException", code == "AccessDenied", code == "UnauthorizedException", p.m.StatusCode == 403:

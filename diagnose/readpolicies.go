@@ -37,7 +37,15 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 				errs[1] = err
 				return
 			}
+			if page.IsTruncated && aws.ToString(page.Marker) == "" {
+				errs[1] = errTruncated("iam:ListRolePolicies")
+				return
+			}
 			inline = append(inline, page.PolicyNames...)
+			if len(inline) > maxPolicies {
+				errs[1] = errTooMany("inline", len(inline))
+				return
+			}
 		}
 	})
 	wg.Go(func() {
@@ -48,8 +56,16 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 				errs[2] = err
 				return
 			}
+			if page.IsTruncated && aws.ToString(page.Marker) == "" {
+				errs[2] = errTruncated("iam:ListAttachedRolePolicies")
+				return
+			}
 			for _, a := range page.AttachedPolicies {
 				attached = append(attached, aws.ToString(a.PolicyArn))
+			}
+			if len(attached) > maxPolicies {
+				errs[2] = errTooMany("attached", len(attached))
+				return
 			}
 		}
 	})
@@ -66,6 +82,9 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 	var boundaryARN string
 	if role.Role.PermissionsBoundary != nil {
 		boundaryARN = aws.ToString(role.Role.PermissionsBoundary.PermissionsBoundaryArn)
+		if boundaryARN == "" {
+			return set, fmt.Errorf("iam:GetRole names a permissions boundary of %s without its ARN", roleARN)
+		}
 	}
 
 	docs := make([]iampolicy.NamedPolicy, len(inline)+len(attached))
@@ -113,6 +132,19 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 		set.Boundary = &boundary
 	}
 	return set, nil
+}
+
+// maxPolicies bounds the policies read for one role: IAM allows far fewer
+// (inline policies share 10,240 characters, at most 20 managed ones are
+// attached by default), so more is not an answer to evaluate.
+const maxPolicies = 100
+
+func errTruncated(op string) error {
+	return fmt.Errorf("%s answered a truncated page without a marker: the rest of the list cannot be read", op)
+}
+
+func errTooMany(kind string, n int) error {
+	return fmt.Errorf("the role lists %d %s policies, more than IAM allows", n, kind)
 }
 
 // managedPolicyDocument returns a managed policy's default version.

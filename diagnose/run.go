@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/bedrockdoctor/bedrockdoctor/internal/bedrockid"
 	"github.com/bedrockdoctor/bedrockdoctor/internal/callctx"
@@ -272,8 +273,11 @@ func (in *inquiry) checkSourceIdentity(ctx context.Context) {
 		if c.Status == StatusUnknown {
 			c.Needs = "network access to STS"
 		}
+	} else if a, perr := arn.Parse(aws.ToString(out.Arn)); perr != nil || len(a.AccountID) != 12 {
+		// A 200 without a usable caller proves neither way.
+		c.Status, c.Detail = StatusUnknown, "sts:GetCallerIdentity answered without a usable caller ARN ("+quoteCapped(aws.ToString(out.Arn), 80)+")"
 	} else {
-		in.ev.source = identity{aws.ToString(out.Arn), aws.ToString(out.Account), aws.ToString(out.UserId)}
+		in.ev.source = identity{aws.ToString(out.Arn), a.AccountID, aws.ToString(out.UserId)}
 		c.Status = StatusPass
 		c.Detail = "base credentials are " + in.ev.source.arn
 		if src := credentialSource(ctx, in.cfg); src != "" {
@@ -294,14 +298,24 @@ func (in *inquiry) checkAssumeRole(ctx context.Context) {
 		}}, in.t.AssumeRoleOptions...)
 		creds = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(in.cfg), in.t.RoleARN, opts...))
 	}
-	_, err := creds.Retrieve(ctx)
+	got, err := creds.Retrieve(ctx)
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if err != nil {
+	switch {
+	case err != nil:
 		in.ev.assumeErr = err
 		c.Status = statusOf(err)
+		var apiErr smithy.APIError
+		if c.Status == StatusFail && !errors.As(err, &apiErr) {
+			// STS answered, but not with an answer: the SDK could not use
+			// it (no credentials in a 200). That refuses nothing.
+			c.Status = StatusUnknown
+		}
 		c.Detail = "sts:AssumeRole on " + in.t.RoleARN + " failed: " + errText(err)
-	} else {
+	case got.AccessKeyID == "" || got.SecretAccessKey == "" || got.Expired():
+		c.Status = StatusUnknown
+		c.Detail = "sts:AssumeRole on " + in.t.RoleARN + " answered with credentials that cannot sign (empty or already expired)"
+	default:
 		in.roleCreds = creds
 		in.ev.assumed = true
 		c.Status = StatusPass

@@ -349,3 +349,26 @@ func PartitionForRegion(region string) string {
 	}
 	return "aws"
 }
+
+// bedrockRegions are the regions where Amazon Bedrock is offered, per
+// partition, the regions with the largest model catalogs first
+// (https://docs.aws.amazon.com/bedrock/latest/userguide/endpoints-region-availability.html).
+var bedrockRegions = map[string][]string{
+	"aws": {
+		"us-east-1", "us-west-2", "eu-central-1", "ap-northeast-1",
+		"us-east-2", "us-west-1", "ca-central-1", "ca-west-1", "sa-east-1",
+		"eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
+		"ap-east-2", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+		"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+		"il-central-1", "me-central-1", "me-south-1",
+	},
+	"aws-us-gov": {"us-gov-west-1", "us-gov-east-1"},
+}
+
+// Regions returns the regions of a partition where Amazon Bedrock is
+// offered, the largest catalogs first; nil for a partition it does not know.
+// A model missing from one region is looked for in these to tell "not
+// offered here" from "no such model".
+func Regions(partition string) []string {
+	return bedrockRegions[partition]
+}
