@@ -1,0 +1,86 @@
+package worldgen
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestGenerateLoads: every world is a valid scenario whose app principal
+// holds a key, and a seed always gives the same world.
+func TestGenerateLoads(t *testing.T) {
+	for seed := int64(0); seed < 300; seed++ {
+		w := Generate(seed)
+		if again := Generate(seed); !bytes.Equal(w.Scenario, again.Scenario) || w.String() != again.String() {
+			t.Fatalf("seed %d: two generations differ", seed)
+		}
+		sc, err := w.Load()
+		if err != nil {
+			t.Fatalf("seed %d: %v\n%s", seed, err, w)
+		}
+		if _, ok := sc.Credentials(w.App.Principal); !ok {
+			t.Fatalf("seed %d: no key for the app's principal %s", seed, w.App.Principal)
+		}
+		if w.App.BearerToken {
+			if _, ok := sc.BearerToken(w.App.Principal); !ok || w.App.ApplyRole {
+				t.Fatalf("seed %d: a bearer-token app needs a token and no role", seed)
+			}
+		}
+		if w.App.Tier == TierFull {
+			if _, ok := sc.Credentials(w.App.Auditor); !ok {
+				t.Fatalf("seed %d: no key for the auditor %s", seed, w.App.Auditor)
+			}
+		}
+		for _, f := range w.App.Faults {
+			if f.Service == "bedrock-runtime" || f.AppFault() && (f.Times != 1 || !w.App.ApplyRole) {
+				t.Fatalf("seed %d: fault %+v may hit the app's own call", seed, f)
+			}
+		}
+	}
+}
+
+// TestGenerateMix: most worlds have at most two problems, some have none,
+// some several; and every family of choices shows up.
+func TestGenerateMix(t *testing.T) {
+	const n = 2000
+	counts := map[int]int{}
+	seen := map[string]bool{}
+	tiers := map[Tier]int{}
+	for seed := int64(0); seed < n; seed++ {
+		w := Generate(seed)
+		counts[min(len(w.Problems), 3)]++
+		tiers[w.App.Tier]++
+		for _, f := range w.Features {
+			seen[strings.SplitN(f, " ", 2)[0]] = true
+		}
+	}
+	if low := counts[0] + counts[1] + counts[2]; low < n*8/10 || counts[0] < n/5 || counts[3] == 0 {
+		t.Errorf("problem counts %v: want most worlds with 0-2, some with none, a few with more", counts)
+	}
+	for _, tr := range Tiers {
+		if tiers[tr] < n/10 {
+			t.Errorf("tier %s in %d worlds", tr, tiers[tr])
+		}
+	}
+	for _, want := range []string{
+		"source:allow", "source:missing", "source:explicit-deny", "scp:source",
+		"trust:user", "trust:account-root", "trust:other-account", "trust:principal-org-id", "trust:external-id", "trust:principal-tag", "trust:mfa", "trust:another-user",
+		"role:allow-all", "role:only-us-east-1", "role:no-bedrock", "role:explicit-deny", "role:source-vpce-gated", "role:principal-tag-gated", "role:requested-region-gated", "role:models-only-through-profiles",
+		"boundary:allows", "boundary:lacks-bedrock-invoke", "session-policy:allows", "session-policy:lacks-bedrock-invoke",
+		"scp:region-deny", "scp:deny-bedrock", "scp:deny-untagged", "rcp:assume-only-from-org",
+		"endpoint:runtime", "endpoint:sts",
+		"model-access:needs-subscription", "model-access:subscription-failed", "model-access:use-case-missing", "model-access:not-available", "model-access:agreement-pending",
+		"model:on-demand", "model:needs-profile", "model:profile", "model:unknown-id", "model:not-offered-in-region", "model:profile-prefix-not-serving-region", "model:legacy",
+		"app:bearer-token", "app:role-not-applied", "credentials:unissued-key", "credentials:wrong-secret",
+		"fault:iam:*", "fault:bedrock:*", "fault:sts:GetCallerIdentity", "fault:app-assume-role",
+		"messages:omit-reason", "same-account", "role-arn:no-such-role", "role-arn:path-missing",
+	} {
+		found := false
+		for f := range seen {
+			found = found || strings.HasPrefix(f, want)
+		}
+		if !found {
+			t.Errorf("no world in %d has %q", n, want)
+		}
+	}
+}
