@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrock"
 	bedrocktypes "github.com/aws/aws-sdk-go-v2/service/bedrock/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
@@ -298,6 +299,19 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 	var cfg aws.Config
 	switch {
 	case in.hasDiag:
+		// A NoSuchEntity from credentials in another account says nothing
+		// about the role: check where the diagnostic credentials are.
+		if acct, err := in.diagAccount(ctx); err != nil || acct != roleAcct {
+			c.Status = StatusUnknown
+			if err != nil {
+				c.Detail = "the diagnostic credentials could not be identified: " + errText(err)
+			} else {
+				c.Detail = "the diagnostic credentials are in account " + acct + ", not in the role's account " + roleAcct + ": they cannot read its trust policy"
+			}
+			c.Needs = "iam:GetRole on " + in.t.RoleARN + ", through diagnostic credentials in account " + roleAcct
+			in.add(c)
+			return
+		}
 		cfg = in.diag
 	case src.account != "" && src.account == roleAcct:
 		cfg = in.cfg
@@ -377,6 +391,19 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 		c.Detail = "the trust policy of " + in.t.RoleARN + " allows " + src.arn
 	}
 	in.add(c)
+}
+
+// diagAccount is the account of the diagnostic credentials, asked once.
+func (in *inquiry) diagAccount(ctx context.Context) (string, error) {
+	in.diagOnce.Do(func() {
+		out, err := sts.NewFromConfig(in.diag).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			in.diagErr = err
+			return
+		}
+		in.diagAcct = aws.ToString(out.Account)
+	})
+	return in.diagAcct, in.diagErr
 }
 
 // unmetTrustConditions tells "the principal is not trusted" from "it is
@@ -690,7 +717,7 @@ func (in *inquiry) elsewhere(ctx context.Context, c *Check) {
 		}
 	}
 	if len(failures) > 0 {
-		in.notDecidedElsewhere(c, "the lookups in other regions could not all answer: "+strings.Join(failures, "; "))
+		in.notDecidedElsewhere(c, fmt.Sprintf("%d of the lookups in the %d other regions got no answer, e.g. %s", len(failures), len(regions), failures[0]))
 		return
 	}
 	c.Detail += "; no other Bedrock region of the partition offers it either"

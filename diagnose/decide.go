@@ -163,7 +163,9 @@ func (in *inquiry) assumeTextDecides() bool {
 func undecided(checks []Check) []Layer {
 	decided := map[Layer]bool{}
 	for _, c := range checks {
-		if c.Status == StatusPass || c.Status == StatusFail {
+		// The session policy's pass clears one policy of the role, not the
+		// role: it decides nothing on its own.
+		if c.Status == StatusFail || c.Status == StatusPass && c.Name != "role-permissions.session-policy" {
 			decided[c.Layer] = true
 		}
 	}

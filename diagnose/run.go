@@ -89,6 +89,10 @@ type inquiry struct {
 	policies     iampolicy.PolicySet
 	policiesErr  error
 
+	diagOnce sync.Once
+	diagAcct string // the diagnostic credentials' account, see diagAccount
+	diagErr  error
+
 	sourceRoleOnce  sync.Once
 	sourceRoleARN   string // the source session's role, see sourceRole
 	sourceRoleExact bool
