@@ -83,6 +83,11 @@ type Request struct {
 	// slice means the key is absent; an empty non-nil slice, present with no
 	// values.
 	Context map[string][]string
+	// Open marks a request whose context is incomplete (a diagnosis, not AWS
+	// itself): a condition key absent from Context, and not derivable from a
+	// Principal field that is set, is unknown rather than absent. A key
+	// present in Context with a nil slice is known to be absent.
+	Open bool
 }
 
 // PolicySet is every policy that applies to one request, grouped by type.
@@ -125,6 +130,8 @@ type TypeResult struct {
 	Decision Decision
 	// Matched lists every statement of this type that applied.
 	Matched []StatementRef
+	// Undetermined: for an Open request, this type's own verdict depends on unknown keys.
+	Undetermined bool
 }
 
 // Result is the decision and its explanation. Every policy is evaluated (no
@@ -140,6 +147,12 @@ type Result struct {
 	// Missing lists condition keys that were absent from the context but
 	// referenced by a statement that could otherwise have applied.
 	Missing []string
+	// Undetermined: for an Open request, whether the request is allowed depends
+	// on condition keys that are unknown; DependsOn lists them (sorted, unique).
+	// Decision is then the outcome with those conditions not matching (as for
+	// a closed request).
+	Undetermined bool
+	DependsOn    []string
 }
 
 // ErrMalformed is wrapped by every parse error.

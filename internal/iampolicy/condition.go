@@ -180,7 +180,46 @@ func (c *Condition) compile(vars bool, path string) error {
 		}
 		c.null = c.cmp[0].b
 	}
+	for i := range c.cmp {
+		c.vars = appendVars(c.vars, &c.cmp[i].str)
+		c.vars = appendVars(c.vars, &c.cmp[i].arn.whole)
+		for j := range c.cmp[i].arn.segs {
+			c.vars = appendVars(c.vars, &c.cmp[i].arn.segs[j])
+		}
+	}
 	return nil
+}
+
+// appendVars appends the keys of the policy variables of p.
+func appendVars(keys []string, p *pattern) []string {
+	for _, t := range p.toks {
+		if t.kind == tokVar {
+			keys = append(keys, t.text)
+		}
+	}
+	return keys
+}
+
+// eval3 is eval for the three-valued logic of an open request: besides the
+// closed outcome (unknown keys taken as absent) it reports whether the
+// outcome depends on unknown keys, which it records in e.touched. A
+// condition on an unknown key is unknown whatever its operator: with
+// IfExists, negated operators, set qualifiers and Null alike, an absent key
+// and a present one can decide differently. A condition on a known key is
+// unknown only if it resolved a policy variable whose key is unknown.
+func (c *Condition) eval3(e *env) (ok, missing, unknown bool) {
+	mark := e.touches
+	ok, missing = c.eval(e)
+	if e.open && !e.known(c.Key) {
+		e.touch(c.Key)
+		for _, k := range c.vars {
+			if !e.known(k) {
+				e.touch(k)
+			}
+		}
+		return ok, missing, true
+	}
+	return ok, missing, e.touches > mark
 }
 
 func parseNumber(s string) (float64, error) {

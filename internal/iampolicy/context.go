@@ -23,6 +23,17 @@ type env struct {
 	partition string
 
 	missing []string
+
+	// open is req.Open: keys neither in the context nor derivable from the
+	// principal are unknown rather than absent.
+	open bool
+	// touched collects the unknown keys the statement being evaluated read
+	// (its condition keys and the policy variables its patterns resolved);
+	// non-empty only for an open request.
+	touched []string
+	// touches counts touch calls, duplicates included: a pattern depends
+	// on unknown keys if the count grew while it was evaluated.
+	touches int
 }
 
 type ctxEntry struct {
@@ -33,7 +44,7 @@ type ctxEntry struct {
 const principalTagPrefix = "aws:PrincipalTag/"
 
 func newEnv(req *Request) *env {
-	e := &env{req: req}
+	e := &env{req: req, open: req.Open}
 	if len(req.Context) > 0 {
 		e.ctx = make([]ctxEntry, 0, len(req.Context))
 		for k, v := range req.Context {
@@ -168,8 +179,13 @@ func (e *env) tagValue(name string) (string, bool) {
 }
 
 // variable resolves ${key}: only single-valued keys can be policy variables
-// (reference_policies_variables.html).
+// (reference_policies_variables.html). For an open request, a variable whose
+// key is unknown resolves as absent, as for a closed one, and is recorded in
+// touched: the pattern's outcome depends on it.
 func (e *env) variable(key string) (string, bool) {
+	if e.open && !e.known(key) {
+		e.touch(key)
+	}
 	if len(key) > len(principalTagPrefix) && strings.EqualFold(key[:len(principalTagPrefix)], principalTagPrefix) {
 		// Resolved without lookup so that the tag scratch slot a condition
 		// may be iterating over is not overwritten.
@@ -186,6 +202,52 @@ func (e *env) variable(key string) (string, bool) {
 		return "", false
 	}
 	return v[0], true
+}
+
+// known reports whether the value (or the absence) of key is known. For a
+// closed request every key is: absent means absent. For an open one (a
+// diagnosis that sees only part of the real request) a key is known when the
+// context names it, even with a nil slice (known to be absent), or when the
+// principal determines it. The principal's ARN, account, type and ids
+// determine the keys derived from them; aws:PrincipalOrgID is known only if
+// the organization was resolved, aws:PrincipalTag/* only if the tags were
+// read (a non-nil empty map: known to have none). Every other key, such as
+// aws:SourceVpce, aws:SourceIp or aws:MultiFactorAuthPresent, is present only
+// on some requests
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
+// and so unknown.
+func (e *env) known(key string) bool {
+	if !e.open {
+		return true
+	}
+	if _, ok := e.fromContext(key); ok {
+		return true
+	}
+	for _, k := range [...]string{"aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType",
+		"aws:userid", "aws:username", "aws:PrincipalIsAWSService"} {
+		if strings.EqualFold(key, k) {
+			return true
+		}
+	}
+	switch {
+	case strings.EqualFold(key, "aws:PrincipalOrgID"):
+		return e.req.Principal.OrgID != ""
+	case len(key) > len(principalTagPrefix) && strings.EqualFold(key[:len(principalTagPrefix)], principalTagPrefix):
+		return e.req.Principal.Tags != nil
+	}
+	return false
+}
+
+// touch records that the statement being evaluated depends on the unknown
+// key.
+func (e *env) touch(key string) {
+	e.touches++
+	for _, k := range e.touched {
+		if k == key {
+			return
+		}
+	}
+	e.touched = append(e.touched, key)
 }
 
 func (e *env) addMissing(key string) {

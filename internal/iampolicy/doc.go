@@ -94,6 +94,26 @@
 // policies
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
 //
+// # Incomplete context
+//
+// A diagnosis evaluates policies without the real request, so it does not
+// know every condition key AWS would see (aws:SourceVpce, aws:SourceIp, MFA
+// keys, the current time, ...), and treating them as absent gives confident
+// but wrong answers. An open request (Request.Open) evaluates with three
+// values: a condition on a key that is neither in the context nor derivable
+// from the principal is unknown (whatever its operator, IfExists and Null
+// included), and so is a pattern that resolves a policy variable of such a
+// key. Within a statement known-false beats unknown beats true. Statements
+// left undecided are settled the most permissive way (undecided Allows
+// apply, Denies do not) and the most restrictive way (the reverse); when the
+// two disagree on whether the request is allowed, [Result.Undetermined] is
+// set and [Result.DependsOn] names the keys, and likewise per type with
+// [TypeResult.Undetermined]. Every other field of the result is exactly the
+// closed evaluation's, unknown keys taken as absent. aws:PrincipalOrgID is
+// known only when Principal.OrgID is set and aws:PrincipalTag/* only when
+// Principal.Tags is non-nil; a context key with a nil slice is known to be
+// absent.
+//
 // A policy variable without a value makes the pattern that holds it match
 // nothing: a Resource entry does not match, a NotResource entry excludes
 // nothing, StringEquals and StringLike values do not match and their

@@ -141,3 +141,205 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOpen checks three-valued evaluation against brute force: whatever the
+// policies and the request, an open evaluation equals the closed one apart
+// from its open fields, and when it says the outcome is determined, every
+// closed evaluation with the unknown keys filled in (each absent, or set to
+// a value the policies compare it with, or to the fuzzed value) allows or
+// denies alike; so does every type it says is determined.
+func FuzzOpen(f *testing.F) {
+	const vpceAllow = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"bedrock:*","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}}`
+	const ipDeny = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"},"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}]}`
+	f.Add(vpceAllow, ipDeny, "bedrock:InvokeModel", "arn:aws:bedrock:us-east-1::foundation-model/m", "aws:RequestedRegion", "us-east-1", uint8(0))
+	f.Add(vpceAllow, ipDeny, "bedrock:InvokeModel", "arn:aws:bedrock:us-east-1::foundation-model/m", "aws:RequestedRegion", "us-west-2", uint8(1))
+	f.Add(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:GetObject","Resource":["arn:aws:s3:::b/${aws:PrincipalTag/team}/*","arn:aws:s3:::b/${aws:SourceVpce, 'x'}"]},{"Effect":"Deny","Principal":"*","NotAction":"s3:List*","NotResource":"arn:aws:s3:::b/${aws:PrincipalOrgID}/*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalTag/team":"${aws:CalledVia}"}}}]}`,
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Null":{"aws:PrincipalOrgID":"false"},"ForAnyValue:StringLike":{"aws:CalledVia":"athena.*"}}}}`,
+		"s3:GetObject", "arn:aws:s3:::b/ml/x", "", "ml", uint8(2))
+	f.Add(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"},"StringEquals":{"sts:ExternalId":"e"}}}}`,
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*","Condition":{"StringEqualsIfExists":{"aws:PrincipalTag/team":"ml"}}}}`,
+		"sts:AssumeRole", "arn:aws:iam::222222222222:role/R", "sts:ExternalId", "e", uint8(7))
+	f.Add(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}}`,
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:ResourceTag/owner":"${aws:PrincipalTag/team}*"}}}}`,
+		"s3:GetObject", "arn:aws:s3:::b/ml/x", "aws:ResourceTag/owner", "ml", uint8(0))
+	f.Fuzz(func(t *testing.T, doc1, doc2, action, resource, key, value string, flags uint8) {
+		p1, err := Parse(doc1)
+		if err != nil {
+			return
+		}
+		p2, err := Parse(doc2)
+		if err != nil {
+			p2 = p1
+		}
+		pr := Principal{ARN: "arn:aws:sts::111111111111:assumed-role/App/s1", RoleARN: "arn:aws:iam::111111111111:role/App", UniqueID: "AROAEXAMPLE", Account: "111111111111"}
+		if flags&1 != 0 {
+			pr.OrgID = "o-abc"
+		}
+		if flags&2 != 0 {
+			pr.Tags = map[string]string{}
+			if flags&4 != 0 {
+				pr.Tags["team"] = value
+			}
+		}
+		switch flags >> 6 {
+		case 1:
+			pr = Principal{ARN: "arn:aws:iam::111111111111:user/alice", UniqueID: "AIDAEXAMPLE", Account: "111111111111", Tags: pr.Tags, OrgID: pr.OrgID}
+		case 2:
+			pr = Principal{ARN: "bedrock.amazonaws.com"}
+		}
+		resourceAccount := ""
+		if flags&8 != 0 {
+			resourceAccount = "222222222222"
+		}
+		np := func(typ PolicyType, p *Policy) NamedPolicy {
+			return NamedPolicy{Name: string(typ), Type: typ, Policy: p}
+		}
+		var set PolicySet
+		switch (flags >> 4) & 3 {
+		case 0:
+			set = PolicySet{Identity: []NamedPolicy{np(TypeIdentity, p1)}, SCPs: [][]NamedPolicy{{np(TypeSCP, p2)}}}
+		case 1:
+			set = PolicySet{Identity: []NamedPolicy{np(TypeIdentity, p2)}, Resource: []NamedPolicy{np(TypeResource, p1)}}
+		case 2:
+			b := np(TypeBoundary, p2)
+			ep := np(TypeVPCEndpoint, p1)
+			set = PolicySet{Identity: []NamedPolicy{np(TypeIdentity, p1)}, Boundary: &b, Session: []NamedPolicy{np(TypeSession, p2)}, Endpoint: &ep}
+		case 3:
+			set = PolicySet{Identity: []NamedPolicy{np(TypeIdentity, p2)}, Resource: []NamedPolicy{np(TypeTrust, p1)},
+				SCPs: [][]NamedPolicy{{np(TypeSCP, p2)}}, RCPs: [][]NamedPolicy{{np(TypeRCP, p1)}}}
+		}
+		ctx := map[string][]string{}
+		if key != "" {
+			ctx[key] = []string{value}
+		}
+		req := Request{Principal: pr, Action: action, Resource: resource, ResourceAccount: resourceAccount, Context: ctx, Open: true}
+		open := Evaluate(req, set)
+		closedReq := req
+		closedReq.Open = false
+		if closed := Evaluate(closedReq, set); !reflect.DeepEqual(withoutOpen(open), closed) {
+			t.Fatalf("open result differs from the closed one\nopen:   %+v\nclosed: %+v", open, closed)
+		}
+		if open.Undetermined != (len(open.DependsOn) > 0) {
+			t.Fatalf("undetermined %v with DependsOn %q", open.Undetermined, open.DependsOn)
+		}
+		for i := 1; i < len(open.DependsOn); i++ {
+			if open.DependsOn[i-1] >= open.DependsOn[i] {
+				t.Fatalf("DependsOn not sorted and unique: %q", open.DependsOn)
+			}
+		}
+
+		// The unknown keys and the values worth trying for each. Which keys
+		// are known is decided here again, from the contract, not by the
+		// evaluator's own code.
+		known := func(k string) bool {
+			for c := range ctx {
+				if strings.EqualFold(c, k) {
+					return true
+				}
+			}
+			for _, d := range []string{"aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:userid", "aws:username", "aws:PrincipalIsAWSService"} {
+				if strings.EqualFold(d, k) {
+					return true
+				}
+			}
+			if strings.EqualFold(k, "aws:PrincipalOrgID") {
+				return pr.OrgID != ""
+			}
+			if len(k) > len(principalTagPrefix) && strings.EqualFold(k[:len(principalTagPrefix)], principalTagPrefix) {
+				return pr.Tags != nil
+			}
+			return false
+		}
+		var keys []string
+		vals := map[string][]string{}
+		addKey := func(k string) {
+			if known(k) {
+				return
+			}
+			for _, have := range keys {
+				if strings.EqualFold(have, k) {
+					return
+				}
+			}
+			keys = append(keys, k)
+		}
+		addVars := func(p *pattern) {
+			for _, k := range appendVars(nil, p) {
+				addKey(k)
+			}
+		}
+		for _, p := range []*Policy{p1, p2} {
+			for i := range p.Statements {
+				s := &p.Statements[i]
+				for j := range s.resources {
+					addVars(&s.resources[j].whole)
+					for k := range s.resources[j].segs {
+						addVars(&s.resources[j].segs[k])
+					}
+				}
+				for _, c := range s.Condition {
+					addKey(c.Key)
+					for _, k := range c.vars {
+						addKey(k)
+					}
+					// Each value as written, and a request value it
+					// matches when that differs: a CIDR's address, a
+					// pattern with its wildcards filled in.
+					lk := strings.ToLower(c.Key)
+					vals[lk] = append(vals[lk], c.Values...)
+					for j, v := range c.Values {
+						if c.op.fam == famIP {
+							vals[lk] = append(vals[lk], c.cmp[j].ip.Addr().String())
+						} else if strings.ContainsAny(v, "*?") {
+							vals[lk] = append(vals[lk], strings.ReplaceAll(strings.ReplaceAll(v, "*", ""), "?", "a"))
+						}
+					}
+				}
+			}
+		}
+		if len(keys) == 0 {
+			return
+		}
+		choices := make([][]string, len(keys))
+		total := 1
+		for i, k := range keys {
+			choices[i] = append([]string{value}, vals[strings.ToLower(k)]...)
+			if total <= 1<<20 {
+				total *= len(choices[i]) + 1 // +1: absent
+			}
+		}
+		const maxTries = 256
+		rnd := uint64(len(doc1))*0x9e3779b97f4a7c15 + uint64(flags)
+		for n := 0; n < total && n < maxTries; n++ {
+			idx := uint64(n)
+			if total > maxTries {
+				rnd ^= rnd << 13
+				rnd ^= rnd >> 7
+				rnd ^= rnd << 17
+				idx = rnd
+			}
+			c := map[string][]string{}
+			for k, v := range ctx {
+				c[k] = v
+			}
+			for i, k := range keys {
+				radix := uint64(len(choices[i]) + 1)
+				if d := idx % radix; d > 0 {
+					c[k] = []string{choices[i][d-1]}
+				}
+				idx /= radix
+			}
+			r := closedReq
+			r.Context = c
+			got := Evaluate(r, set)
+			if !open.Undetermined && (got.Decision == Allow) != (open.Decision == Allow) {
+				t.Fatalf("open evaluation is determined (%v) but with context %q the decision is %v", open.Decision, c, got.Decision)
+			}
+			for j, tr := range open.Types {
+				if !tr.Undetermined && (got.Types[j].Decision == Allow) != (tr.Decision == Allow) {
+					t.Fatalf("%s is determined (%v) but with context %q it decides %v", tr.Type, tr.Decision, c, got.Types[j].Decision)
+				}
+			}
+		}
+	})
+}

@@ -81,6 +81,9 @@ type Condition struct {
 	op   operator
 	cmp  []condValue
 	null bool // for Null: the policy asks for the key to be absent
+	// vars are the keys of the policy variables in Values: when Key is
+	// unknown, the outcome depends on them too.
+	vars []string
 }
 
 // Parse parses a policy document as IAM stores it: JSON text, or JSON text

@@ -1,0 +1,112 @@
+package iampolicy
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The case format of testdata/open/<area>.json: the shared case format
+// (cases_test.go) evaluated as an open request, with what the open
+// evaluation must add. These cases are not given to the outside oracle,
+// which has no notion of an incomplete context; expect.decision and
+// expect.blocked are the closed-style outcome and are also checked against
+// the same request evaluated closed.
+type openCaseFile struct {
+	Area  string     `json:"area"`
+	Cases []openCase `json:"cases"`
+}
+
+type openCase struct {
+	caseSpec
+	Open struct {
+		Undetermined bool     `json:"undetermined"`
+		DependsOn    []string `json:"depends_on"`
+		// Types lists the policy types whose own verdict is undetermined.
+		Types []string `json:"types"`
+	} `json:"open"`
+}
+
+// TestOpenCases runs the data-driven cases of three-valued evaluation for an
+// incomplete context.
+func TestOpenCases(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "open", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no open cases: %v", err)
+	}
+	total := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cf openCaseFile
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cf); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if want := strings.TrimSuffix(filepath.Base(f), ".json"); cf.Area != want {
+			t.Fatalf("%s: area %q, want %q", f, cf.Area, want)
+		}
+		names := map[string]bool{}
+		for _, c := range cf.Cases {
+			total++
+			t.Run(cf.Area+"/"+c.Name, func(t *testing.T) {
+				if names[c.Name] {
+					t.Fatalf("duplicate case name")
+				}
+				names[c.Name] = true
+				if c.Source == "" {
+					t.Errorf("case has no source")
+				}
+				want, ok := decisionNames[c.Expect.Decision]
+				if !ok {
+					t.Fatalf("bad expected decision %q", c.Expect.Decision)
+				}
+				req, set := c.build(t)
+				closed := Evaluate(req, set)
+				req.Open = true
+				got := Evaluate(req, set)
+				var blocked, types []string
+				for _, b := range got.Blocked {
+					blocked = append(blocked, string(b))
+				}
+				for _, tr := range got.Types {
+					if tr.Undetermined {
+						types = append(types, string(tr.Type))
+					}
+				}
+				if got.Decision != want || !slices.Equal(blocked, c.Expect.Blocked) {
+					t.Errorf("got %s blocked %q, want %s blocked %q\ntypes: %+v",
+						got.Decision.caseName(), blocked, c.Expect.Decision, c.Expect.Blocked, got.Types)
+				}
+				if got.Undetermined != c.Open.Undetermined || !slices.Equal(got.DependsOn, c.Open.DependsOn) {
+					t.Errorf("undetermined %v depends on %q, want %v %q",
+						got.Undetermined, got.DependsOn, c.Open.Undetermined, c.Open.DependsOn)
+				}
+				if !slices.Equal(types, c.Open.Types) {
+					t.Errorf("undetermined types %q, want %q", types, c.Open.Types)
+				}
+				if !reflect.DeepEqual(withoutOpen(got), closed) {
+					t.Errorf("open result differs from the closed one beyond the open fields\nopen:   %+v\nclosed: %+v", got, closed)
+				}
+			})
+		}
+	}
+	t.Logf("%d open cases", total)
+}
+
+// withoutOpen returns r without what only an open evaluation sets.
+func withoutOpen(r Result) Result {
+	r.Undetermined, r.DependsOn = false, nil
+	r.Types = slices.Clone(r.Types)
+	for i := range r.Types {
+		r.Types[i].Undetermined = false
+	}
+	return r
+}
