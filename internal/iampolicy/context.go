@@ -20,7 +20,13 @@ type env struct {
 
 	isSession bool
 	isRoot    bool
-	partition string
+	// isServicePrincipal: the caller is an AWS service, named by its
+	// service principal (bedrock.amazonaws.com), not by an ARN.
+	isServicePrincipal bool
+	// hasBoundary: the caller has a permissions boundary (it changes how
+	// NotPrincipal applies to it).
+	hasBoundary bool
+	partition   string
 
 	missing []string
 
@@ -83,6 +89,9 @@ func newEnv(req *Request) *env {
 	case strings.HasSuffix(p.ARN, ".amazonaws.com"):
 		e.isService[0] = "true"
 	}
+	// A service principal is a service name, never an ARN
+	// (reference_policies_elements_principal.html#principal-services).
+	e.isServicePrincipal = p.ARN != "" && !strings.HasPrefix(p.ARN, "arn:")
 	e.account[0] = p.Account
 	e.orgID[0] = p.OrgID
 	// aws:userid is "role-id:session-name" for a role session, the unique id

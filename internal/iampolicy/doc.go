@@ -80,7 +80,21 @@
 //     identity-based Allow alone never lets anyone assume a role. The
 //     trust policy governs sts:AssumeRole, sts:AssumeRoleWithSAML,
 //     sts:AssumeRoleWithWebIdentity, sts:TagSession and sts:SetSourceIdentity
-//     on a role; with no trust policy in the set, none allows.
+//     on a role; with no trust policy in the set, none allows. A KMS key
+//     policy is the other exception: for a kms: action on a key
+//     (arn:...:kms:...:key/...) it must allow, and an identity-based Allow
+//     counts only when the key policy names the account
+//     (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html);
+//     across accounts both the key policy and the caller's identity-based
+//     policies must allow
+//     (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html).
+//     A resource-based or trust statement without Principal or NotPrincipal
+//     names nobody: "You must use the Principal element in resource-based
+//     policies", so AWS never stores one
+//     (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+//     A Deny with NotPrincipal always applies to an IAM user or role that has
+//     a permissions boundary, whatever NotPrincipal lists
+//     (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
 //  6. Identity-based policies must allow (unless step 5 sufficed).
 //  7. The permissions boundary, if any, must allow.
 //  8. Session policies, if any, must allow.
@@ -93,6 +107,9 @@
 // account and the caller's identity-based policies, boundary and session
 // policies
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+// A service principal (Principal.ARN such as "bedrock.amazonaws.com") belongs
+// to no account, so it is never a caller from another account: a
+// resource-based or trust policy that names it is enough.
 //
 // # Incomplete context
 //

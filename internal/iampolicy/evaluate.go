@@ -77,7 +77,7 @@ const (
 type shape struct {
 	cross bool // caller and resource in different accounts
 	// explicit: the resource-based policy must itself allow (a role trust
-	// policy).
+	// policy, a KMS key policy).
 	explicit bool
 	root     bool
 }
@@ -121,7 +121,10 @@ func decide(all *[nTypes]*verdict, k view, sh shape) outcome {
 		callerSide()
 	case sh.explicit && !resAllows:
 		// A role trust policy must explicitly allow; an identity-policy
-		// allow alone never lets anyone assume a role.
+		// allow alone never lets anyone assume a role. The same holds for
+		// a KMS key policy: "Without permission from the key policy, IAM
+		// policies that allow permissions have no effect"
+		// (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html).
 		need[iResource] = true
 	case resAllows:
 		switch res.a[k].grant {
@@ -131,7 +134,8 @@ func decide(all *[nTypes]*verdict, k view, sh shape) outcome {
 			need[iSession] = !all[iSession].ok(k)
 		default:
 			// The account is named: it delegates to its identity
-			// policies.
+			// policies (for a KMS key, the key policy statement that
+			// "enables IAM policies").
 			callerSide()
 		}
 	default:
@@ -167,6 +171,7 @@ func decide(all *[nTypes]*verdict, k view, sh shape) outcome {
 // whether it is allowed.
 func Evaluate(req Request, set PolicySet) Result {
 	e := newEnv(&req)
+	e.hasBoundary = set.Boundary != nil
 	trust := isTrustAction(req.Action, req.Resource)
 	for i := range set.Resource {
 		if set.Resource[i].Type == TypeTrust {
@@ -178,8 +183,11 @@ func Evaluate(req Request, set PolicySet) Result {
 		resType = TypeTrust
 	}
 	sh := shape{
-		cross:    req.ResourceAccount != "" && req.ResourceAccount != req.Principal.Account,
-		explicit: trust,
+		// A service principal belongs to no account, so it is never a
+		// caller from another account
+		// (reference_policies_elements_principal.html#principal-services).
+		cross:    req.ResourceAccount != "" && req.ResourceAccount != req.Principal.Account && !e.isServicePrincipal,
+		explicit: trust || isKMSKeyRequest(req.Action, req.Resource),
 		root:     e.isRoot,
 	}
 
@@ -432,6 +440,12 @@ func (s *Statement) applies(e *env, typ PolicyType) (ok, unknown bool, g grant) 
 			if s.NotPrincipal.covers(e) {
 				return false, false, grantNone
 			}
+		case typ == TypeResource || typ == TypeTrust:
+			// "You must use the Principal element in resource-based
+			// policies" (reference_policies_elements_principal.html): AWS
+			// stores no resource or trust statement without one, so such
+			// a statement names nobody.
+			return false, false, grantNone
 		}
 	}
 	ok = resOK
@@ -454,6 +468,18 @@ func (s *Statement) applies(e *env, typ PolicyType) (ok, unknown bool, g grant) 
 		return ok, false, g
 	}
 	return ok, resUnknown || condUnknown, g
+}
+
+// isKMSKeyRequest reports whether the request acts on a KMS key, whose key
+// policy must allow it: "Every KMS key must have exactly one key policy" and
+// "Unless the key policy explicitly allows it, you cannot use IAM policies to
+// allow access to a KMS key"
+// (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html).
+// Requests on aliases and on "*" (kms:CreateKey, kms:ListKeys) are governed
+// by IAM policies alone.
+func isKMSKeyRequest(action, resource string) bool {
+	return len(action) > 4 && strings.EqualFold(action[:4], "kms:") &&
+		arnField(resource, 2) == "kms" && strings.HasPrefix(arnField(resource, 5), "key/")
 }
 
 // isTrustAction reports whether the request is one a role's trust policy

@@ -13,9 +13,10 @@ const (
 	// grantAccount: the account ("123456789012" or its root ARN); the
 	// account delegates to its identity policies, which must also allow.
 	grantAccount
-	// grantRole: the role ARN (or "*", or no Principal element): not
-	// limited by identity policies, still limited by implicit denies in
-	// permissions boundaries and session policies.
+	// grantRole: the role ARN (or "*"; a statement of a policy type
+	// without Principal elements, such as an identity policy, applies at
+	// this level too): not limited by identity policies, still limited by
+	// implicit denies in permissions boundaries and session policies.
 	grantRole
 	// grantDirect: the exact session or user ARN (or a service): limited by
 	// nothing but explicit denies, SCPs and RCPs.
@@ -106,7 +107,17 @@ func (e *env) isUniqueID(v string) bool {
 // session is excluded only if its account, its role and the session itself
 // are all listed; a user only if the account and the user are
 // (reference_policies_elements_notprincipal.html).
+//
+// An IAM user or role with a permissions boundary is never excluded: "The
+// NotPrincipal element with a Deny effect will always deny any IAM principal
+// that has a permissions boundary policy attached, regardless of the values
+// specified in the NotPrincipal element"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html,
+// repeated in the key points of reference_policies_elements_notprincipal.html).
 func (ps *Principals) covers(e *env) bool {
+	if e.hasBoundary && !e.isRoot && !e.isServicePrincipal {
+		return false
+	}
 	if ps.All {
 		return true
 	}
@@ -119,8 +130,7 @@ func (ps *Principals) covers(e *env) bool {
 		}
 		return false
 	}
-	if !e.isRoot && (p.ARN != "" && !strings.HasPrefix(p.ARN, "arn:")) {
-		// A service principal.
+	if e.isServicePrincipal {
 		for _, v := range ps.Service {
 			if strings.EqualFold(v, p.ARN) {
 				return true
