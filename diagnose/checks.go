@@ -59,6 +59,36 @@ func (in *inquiry) sourceRole(ctx context.Context, src identity) (roleARN string
 	return in.sourceRoleARN, in.sourceRoleExact
 }
 
+// sourceTags are the source principal's tags (aws:PrincipalTag/*), read
+// with its own credentials; nil when they could not be read, and then a
+// condition on them is unknown.
+func (in *inquiry) sourceTags(ctx context.Context, src identity) map[string]string {
+	if strings.Contains(src.arn, ":assumed-role/") {
+		// A session's tags are its role's, overridden by session tags
+		// the diagnosis cannot see: only a role without session tags is
+		// certain, so stay unknown unless the session is the role's own.
+		return nil
+	}
+	a, err := arn.Parse(src.arn)
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "user/") {
+		return nil
+	}
+	out, err := iam.NewFromConfig(in.cfg).GetUser(ctx, &iam.GetUserInput{UserName: aws.String(roleName(src.arn))})
+	if err != nil || out.User == nil || aws.ToString(out.User.Arn) != src.arn {
+		return nil
+	}
+	return tagMap(out.User.Tags)
+}
+
+// tagMap turns IAM tags into a map, never nil.
+func tagMap(tags []iamtypes.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
 // assumeOptions is what the app passes to stscreds, read back.
 func (in *inquiry) assumeOptions() stscreds.AssumeRoleOptions {
 	var o stscreds.AssumeRoleOptions
@@ -123,7 +153,7 @@ func (in *inquiry) checkSourcePolicy(ctx context.Context) {
 	}
 	roleAcct := accountOf(in.t.RoleARN)
 	sameAccount := roleAcct == src.account
-	sv := simulationVerdict(out.EvaluationResults, in.assumeActions(), []string{in.t.RoleARN})
+	sv := simulationVerdict(out.EvaluationResults, in.assumeActions(), []string{in.t.RoleARN}, nil)
 	st, detail, org := sv.status, sv.detail, sv.org && sv.status == StatusFail
 	switch {
 	case st == StatusUnknown:
@@ -161,7 +191,7 @@ type simVerdict struct {
 // answer does not cover the want results asked for, carries a decision this
 // reader does not know, or denies only for lack of context keys the
 // diagnosis cannot supply (the real request may carry them).
-func simulationVerdict(results []iamtypes.EvaluationResult, actions, resources []string) simVerdict {
+func simulationVerdict(results []iamtypes.EvaluationResult, actions, resources []string, knownAbsent func(string) bool) simVerdict {
 	v := simVerdict{status: StatusPass}
 	var denied []string
 	odd := false
@@ -234,6 +264,11 @@ func simulationVerdict(results []iamtypes.EvaluationResult, actions, resources [
 				odd = true
 			}
 		}
+	}
+	// A key the diagnosis knows the real request lacks is missing from the
+	// real request too: the simulator's decision stands.
+	if knownAbsent != nil {
+		v.missing = slices.DeleteFunc(v.missing, knownAbsent)
 	}
 	slices.Sort(v.missing)
 	v.missing = slices.Compact(v.missing)
@@ -358,11 +393,14 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 		return
 	}
 	trust := iampolicy.NamedPolicy{Name: "trust policy of " + in.t.RoleARN, Type: iampolicy.TypeTrust, Policy: pol}
-	var denied []string
+	var denied, depends []string
 	for _, action := range in.assumeActions() {
-		res := iampolicy.Evaluate(in.trustRequest(ctx, src, action), iampolicy.PolicySet{Resource: []iampolicy.NamedPolicy{trust}})
-		if d := typeDecision(res, iampolicy.TypeTrust); d != iampolicy.Allow {
-			denied = append(denied, action+missingNote(res))
+		res := iampolicy.Evaluate(in.trustRequest(ctx, src, action, pol), iampolicy.PolicySet{Resource: []iampolicy.NamedPolicy{trust}})
+		switch {
+		case typeUndetermined(res, iampolicy.TypeTrust):
+			depends = append(depends, action+" "+dependsOn(res))
+		case typeDecision(res, iampolicy.TypeTrust) != iampolicy.Allow:
+			denied = append(denied, action)
 		}
 	}
 	_, exact := in.sourceRole(ctx, src)
@@ -371,6 +409,13 @@ func (in *inquiry) checkTrustPolicy(ctx context.Context) {
 		unmet = in.unmetTrustConditions(ctx, src, pol)
 	}
 	switch {
+	case len(depends) > 0 && len(denied) == 0:
+		// Whether the trust policy accepts the source turns on a key the
+		// diagnosis cannot know (an organization id, a tag it could not
+		// read, the network path): no claim either way.
+		c.Status = StatusUnknown
+		c.Detail = "whether the trust policy of " + in.t.RoleARN + " accepts " + src.arn + " " + strings.Join(depends, "; ")
+		c.Needs = "iam:GetUser (or iam:GetRole) on the source principal for its tags; the organization id cannot be read by the diagnosis"
 	case len(denied) > 0 && len(unmet) > 0:
 		// The principal is trusted; a condition of the statement that
 		// trusts it fails for the app's AssumeRole parameters.
@@ -429,7 +474,7 @@ func (in *inquiry) unmetTrustConditions(ctx context.Context, src identity, pol *
 	if err != nil {
 		return nil
 	}
-	req := in.trustRequest(ctx, src, "sts:AssumeRole")
+	req := in.trustRequest(ctx, src, "sts:AssumeRole", pol)
 	set := iampolicy.PolicySet{Resource: []iampolicy.NamedPolicy{{Name: "trust", Type: iampolicy.TypeTrust, Policy: bare}}}
 	if typeDecision(iampolicy.Evaluate(req, set), iampolicy.TypeTrust) != iampolicy.Allow {
 		return nil // not trusted at all: no condition to blame
@@ -475,8 +520,8 @@ func typeDecision(res iampolicy.Result, typ iampolicy.PolicyType) iampolicy.Deci
 }
 
 // trustRequest is the AssumeRole request the app makes, as the trust policy
-// sees it.
-func (in *inquiry) trustRequest(ctx context.Context, src identity, action string) iampolicy.Request {
+// sees it: an open request, with what the diagnosis knows of it.
+func (in *inquiry) trustRequest(ctx context.Context, src identity, action string, pol *iampolicy.Policy) iampolicy.Request {
 	o := in.assumeOptions()
 	p := iampolicy.Principal{ARN: src.arn, Account: src.account}
 	if strings.Contains(src.arn, ":assumed-role/") {
@@ -485,35 +530,51 @@ func (in *inquiry) trustRequest(ctx context.Context, src identity, action string
 	if id, _, _ := strings.Cut(src.userID, ":"); id != "" {
 		p.UniqueID = id
 	}
-	keys := map[string][]string{"aws:RequestedRegion": {in.region}}
+	in.sourceTagsOnce.Do(func() { in.sourceTagsRead = in.sourceTags(ctx, src) })
+	p.Tags = in.sourceTagsRead
+	k := newKnownContext()
+	// STS is called in the base config's region.
+	k.set("aws:RequestedRegion", orElse(in.cfg.Region, in.region))
+	// What the app passes to AssumeRole is known, and so is what it does
+	// not pass.
+	k.absent = []string{"sts:externalid", "sts:sourceidentity", "aws:requesttag/", "aws:tagkeys", "sts:transitivetagkeys"}
 	if o.ExternalID != nil {
-		keys["sts:ExternalId"] = []string{*o.ExternalID}
+		k.set("sts:ExternalId", *o.ExternalID)
 	}
 	if o.RoleSessionName != "" {
-		keys["sts:RoleSessionName"] = []string{o.RoleSessionName}
+		k.set("sts:RoleSessionName", o.RoleSessionName)
 	}
 	if o.SourceIdentity != nil {
-		keys["sts:SourceIdentity"] = []string{*o.SourceIdentity}
+		k.set("sts:SourceIdentity", *o.SourceIdentity)
 	}
-	if o.SerialNumber != nil {
-		keys["aws:MultiFactorAuthPresent"] = []string{"true"}
+	switch {
+	case o.SerialNumber != nil:
+		k.set("aws:MultiFactorAuthPresent", "true")
+	case strings.Contains(src.arn, ":user/"):
+		// A request signed with a user's access keys carries no MFA.
+		k.absent = append(k.absent, "aws:multifactorauthpresent", "aws:multifactorauthage")
 	}
 	if len(o.Tags) > 0 {
 		var tagKeys []string
 		for _, tag := range o.Tags {
-			k := aws.ToString(tag.Key)
-			tagKeys = append(tagKeys, k)
-			keys["aws:RequestTag/"+k] = []string{aws.ToString(tag.Value)}
+			key := aws.ToString(tag.Key)
+			tagKeys = append(tagKeys, key)
+			k.set("aws:RequestTag/"+key, aws.ToString(tag.Value))
 		}
-		keys["aws:TagKeys"] = tagKeys
+		k.set("aws:TagKeys", tagKeys...)
 	}
-	return iampolicy.Request{
-		Principal:       p,
-		Action:          action,
-		Resource:        in.t.RoleARN,
-		ResourceAccount: accountOf(in.t.RoleARN),
-		Context:         keys,
+	return k.request(p, action, in.t.RoleARN, accountOf(in.t.RoleARN), pol)
+}
+
+// typeUndetermined reports that one policy type's verdict depends on keys
+// the diagnosis cannot know.
+func typeUndetermined(res iampolicy.Result, typ iampolicy.PolicyType) bool {
+	for _, tr := range res.Types {
+		if tr.Type == typ {
+			return tr.Undetermined
+		}
 	}
+	return false
 }
 
 // targetAccount is the account whose Bedrock is called.
@@ -866,7 +927,7 @@ func (in *inquiry) firstUseSubscription(ctx context.Context, c *Check, base, acc
 		c.Needs = "iam:SimulatePrincipalPolicy on " + in.t.RoleARN
 		return
 	}
-	sv := simulationVerdict(out.EvaluationResults, marketplaceActions, []string{"*"})
+	sv := simulationVerdict(out.EvaluationResults, marketplaceActions, []string{"*"}, nil)
 	switch sv.status {
 	case StatusPass:
 		c.Status, c.Detail = StatusPass, head+", and the role may subscribe"
@@ -990,6 +1051,12 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 		local.check.Detail = "the local evaluation disagrees with AWS's simulator: " + local.check.Detail
 	case !sim.decided && local.decided:
 		decider = local
+		if local.check.Status == StatusPass && sim.check.Status == StatusUnknown {
+			// The local reading clears the role's own policies; only the
+			// simulator sees the organization's SCPs, so they stay open.
+			sim.check.Layer = LayerOrgPolicy
+			sim.check.Detail += " (the role's own policies allow it; SCPs, which only the simulator sees, are not checked)"
+		}
 	}
 	if decider.decided {
 		in.setEv(func(e *evidence) {
@@ -1033,6 +1100,21 @@ func (in *inquiry) iamTarget() *iam.Client {
 // simulateLegs runs the IAM simulator on each leg, concurrently.
 func (in *inquiry) simulateLegs(ctx context.Context, client *iam.Client, policySource string, legs []resourceLeg) roleVerdict {
 	v := roleVerdict{check: Check{Name: "role-permissions.simulate", Layer: LayerRolePermissions}}
+	// The role's tags, when its policies were read: supplied as
+	// aws:PrincipalTag entries, and a tag it lacks is known to be absent.
+	tags := in.readRoleTags(ctx, policySource)
+	absentTag := func(key string) bool {
+		name, ok := strings.CutPrefix(strings.ToLower(key), "aws:principaltag/")
+		if !ok || tags == nil {
+			return false
+		}
+		for k := range tags {
+			if strings.EqualFold(k, name) {
+				return false
+			}
+		}
+		return true
+	}
 	var (
 		wg                 sync.WaitGroup
 		mu                 sync.Mutex
@@ -1048,11 +1130,18 @@ func (in *inquiry) simulateLegs(ctx context.Context, client *iam.Client, policyS
 					mu.Unlock()
 				}
 			}()
+			entries := leg.context
+			if len(tags) > 0 {
+				entries = maps.Clone(leg.context)
+				for k, val := range tags {
+					entries["aws:PrincipalTag/"+k] = val
+				}
+			}
 			out, err := client.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
 				PolicySourceArn: aws.String(policySource),
 				ActionNames:     []string{leg.action},
 				ResourceArns:    []string{leg.resource},
-				ContextEntries:  contextEntries(leg.context),
+				ContextEntries:  contextEntries(entries),
 			})
 			mu.Lock()
 			defer mu.Unlock()
@@ -1060,7 +1149,7 @@ func (in *inquiry) simulateLegs(ctx context.Context, client *iam.Client, policyS
 				failures = append(failures, errText(err))
 				return
 			}
-			sv := simulationVerdict(out.EvaluationResults, []string{leg.action}, []string{leg.resource})
+			sv := simulationVerdict(out.EvaluationResults, []string{leg.action}, []string{leg.resource}, absentTag)
 			switch sv.status {
 			case StatusFail:
 				v.org = v.org || sv.org
@@ -1113,7 +1202,7 @@ func legResources(legs []resourceLeg) []string {
 // each leg locally, naming the statements that deny.
 func (in *inquiry) evaluateLegs(ctx context.Context, client *iam.Client, roleARN string, legs []resourceLeg) roleVerdict {
 	v := roleVerdict{check: Check{Name: "role-permissions.evaluate", Layer: LayerRolePermissions}}
-	set, err := in.rolePolicies(ctx, client, roleARN)
+	set, tags, err := in.rolePolicies(ctx, client, roleARN)
 	if err != nil {
 		v.check.Status = StatusUnknown
 		v.check.Detail = "the role's policies could not be read: " + errText(err)
@@ -1125,18 +1214,14 @@ func (in *inquiry) evaluateLegs(ctx context.Context, client *iam.Client, roleARN
 			set.Session = []iampolicy.NamedPolicy{{Name: "session policy", Type: iampolicy.TypeSession, Policy: pol}}
 		}
 	}
-	acct := accountOf(roleARN)
-	principal := iampolicy.Principal{
-		ARN:     fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/bedrockdoctor", in.partition, acct, roleName(roleARN)),
-		RoleARN: roleARN, Account: acct,
-	}
-	var denied []string
+	principal := in.rolePrincipal(roleARN, tags)
+	var denied, depends []string
 	for _, leg := range legs {
-		keys := map[string][]string{}
-		for k, val := range leg.context {
-			keys[k] = []string{val}
+		res := iampolicy.Evaluate(in.legContext(leg).request(principal, leg.action, leg.resource, "", policiesOf(set)...), set)
+		if res.Undetermined {
+			depends = append(depends, leg.action+" on "+leg.resource+" "+dependsOn(res))
+			continue
 		}
-		res := iampolicy.Evaluate(iampolicy.Request{Principal: principal, Action: leg.action, Resource: leg.resource, Context: keys}, set)
 		if res.Decision == iampolicy.Allow {
 			continue
 		}
@@ -1165,15 +1250,51 @@ func (in *inquiry) evaluateLegs(ctx context.Context, client *iam.Client, roleARN
 		}
 		denied = append(denied, leg.action+" on "+leg.resource+" ("+why+")")
 	}
-	v.decided = true
-	if len(denied) > 0 {
+	switch {
+	case len(denied) > 0:
+		v.decided = true
 		v.check.Status = StatusFail
 		v.check.Detail = "read and evaluated " + policyNames(set) + ": they do not allow " + strings.Join(denied, "; ")
-	} else {
+	case len(depends) > 0:
+		v.check.Status = StatusUnknown
+		v.check.Detail = "read and evaluated " + policyNames(set) + ": whether they allow " + strings.Join(depends, "; ")
+	default:
+		v.decided = true
 		v.check.Status = StatusPass
 		v.check.Detail = "read and evaluated " + policyNames(set) + ": they allow " + in.action + " on every ARN of the call"
 	}
 	return v
+}
+
+// rolePrincipal is a session of roleARN as its policies see it: the role's
+// tags (nil when unread: unknown), overridden by the session tags the app
+// passes.
+func (in *inquiry) rolePrincipal(roleARN string, tags map[string]string) iampolicy.Principal {
+	acct := accountOf(roleARN)
+	p := iampolicy.Principal{
+		ARN:     fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/bedrockdoctor", in.partition, acct, roleName(roleARN)),
+		RoleARN: roleARN, Account: acct,
+	}
+	if tags != nil {
+		p.Tags = maps.Clone(tags)
+		if roleARN == in.t.RoleARN {
+			for _, t := range in.assumeOptions().Tags {
+				p.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+		}
+	}
+	return p
+}
+
+// legContext is what the diagnosis knows of a Bedrock request's context:
+// the leg's keys; it carries no request tags.
+func (in *inquiry) legContext(leg resourceLeg) knownContext {
+	k := newKnownContext()
+	for key, val := range leg.context {
+		k.set(key, val)
+	}
+	k.absent = []string{"aws:requesttag/", "aws:tagkeys"}
+	return k
 }
 
 func statementNamesOf(refs []iampolicy.StatementRef) []string {
@@ -1221,19 +1342,21 @@ func (in *inquiry) checkSessionPolicy(legs []resourceLeg) {
 		return
 	}
 	session := []iampolicy.NamedPolicy{{Name: "session policy", Type: iampolicy.TypeSession, Policy: pol}}
-	var denied []string
+	var denied, depends []string
+	principal := in.rolePrincipal(in.t.RoleARN, nil)
 	for _, leg := range legs {
-		ctx := map[string][]string{}
-		for k, v := range leg.context {
-			ctx[k] = []string{v}
-		}
-		res := iampolicy.Evaluate(iampolicy.Request{
-			Principal: iampolicy.Principal{ARN: in.t.RoleARN, RoleARN: in.t.RoleARN, Account: accountOf(in.t.RoleARN)},
-			Action:    leg.action, Resource: leg.resource, Context: ctx,
-		}, iampolicy.PolicySet{Session: session})
-		if typeDecision(res, iampolicy.TypeSession) != iampolicy.Allow {
+		res := iampolicy.Evaluate(in.legContext(leg).request(principal, leg.action, leg.resource, "", pol), iampolicy.PolicySet{Session: session})
+		switch {
+		case typeUndetermined(res, iampolicy.TypeSession):
+			depends = append(depends, leg.resource+" "+dependsOn(res))
+		case typeDecision(res, iampolicy.TypeSession) != iampolicy.Allow:
 			denied = append(denied, leg.resource)
 		}
+	}
+	if len(denied) == 0 && len(depends) > 0 {
+		c.Status, c.Detail = StatusUnknown, "whether the session policy the app passes allows "+in.action+" on "+strings.Join(depends, "; ")
+		in.add(c)
+		return
 	}
 	if len(denied) > 0 {
 		c.Status = StatusFail

@@ -258,17 +258,15 @@ func TestRunDurationError(t *testing.T) {
 	}
 }
 
-// TestCachePerResource: a profile's calls routed to two regions are denied
-// by two layers; each error's diagnosis is about its own resource, and
-// OnReport receives every report, cached ones too.
+// TestCachePerResource: a profile's calls are routed to two regions and
+// denied in each; each error's diagnosis is about the resource its own text
+// names (the cache is keyed on it), and OnReport receives every report,
+// cached ones too.
 func TestCachePerResource(t *testing.T) {
 	t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
 	sp := healthy()
-	// The role allows the profile and us-east-1/us-east-2 only; an SCP
-	// denies us-west-2. A call routed to us-east-2 passes, so route
-	// between us-west-2 (org-policy) and a region the role lacks.
+	// The role allows the profile and the model in us-east-1 only.
 	sp.rolePolicy = policy(`{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":["arn:aws:bedrock:*:` + tgtAcct + `:inference-profile/*","arn:aws:bedrock:us-east-1::foundation-model/*"]}`)
-	sp.scp = policy(`{"Effect":"Deny","Action":"bedrock:*","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"us-west-2"}}}`)
 	wd := build(t, sp, tierSome)
 	var n atomic.Int64
 	wd.srv.SetRouter(func(_, _ string, _ []string) string {
@@ -285,7 +283,6 @@ func TestCachePerResource(t *testing.T) {
 			o.RateLimit = -1
 			o.OnReport = func(*diagnose.Report) { reports.Add(1) }
 		}))
-	want := map[string]diagnose.Layer{"us-west-2": diagnose.LayerOrgPolicy, "us-east-2": diagnose.LayerRolePermissions}
 	for i := range 4 {
 		err := runOp(context.Background(), c, "Converse", usSonnet)
 		var derr *diagnose.Error
@@ -293,12 +290,11 @@ func TestCachePerResource(t *testing.T) {
 			t.Fatalf("call %d: want a diagnosed error, got %v", i, err)
 		}
 		r := derr.Report
-		region := strings.Split(r.Resource, ":")[3]
-		if !strings.Contains(err.Error(), "on resource: "+r.Resource) {
-			t.Errorf("call %d: the report's resource %s is not the one the text names", i, r.Resource)
+		if !strings.Contains(err.Error(), "on resource: "+r.Resource+" ") {
+			t.Errorf("call %d: the report's resource %s is not the one the text names: %s", i, r.Resource, err)
 		}
-		if r.Layer != want[region] {
-			t.Errorf("call %d on %s: layer = %s, want %s:\n%s", i, region, r.Layer, want[region], r)
+		if r.Layer != diagnose.LayerRolePermissions {
+			t.Errorf("call %d: layer = %s, want role-permissions:\n%s", i, r.Layer, r)
 		}
 	}
 	for range 4 {
@@ -310,5 +306,136 @@ func TestCachePerResource(t *testing.T) {
 	}
 	if got := reports.Load(); got != 4 {
 		t.Errorf("OnReport was called %d times for 4 denied calls", got)
+	}
+}
+
+// TestContextTheDiagnosisCannotKnow: conditions on keys the diagnosis does
+// not supply (an endpoint, an organization id, tags) never become a
+// denial; conditions on keys it does supply (the region) are met as AWS
+// would meet them.
+func TestContextTheDiagnosisCannotKnow(t *testing.T) {
+	t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
+	const orgID = "o-src12345"
+	trustOrg := policy(`{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"` + orgID + `"}}}`)
+	for _, tc := range []struct {
+		name  string
+		spec  func() spec
+		setup func(wd *world)
+		tier  tier
+		// reader: a read-only auditor in the target account that may read
+		// the trust policy, while the app may not simulate its own.
+		reader bool
+		run    bool             // Run instead of the app's call
+		want   []diagnose.Layer // any of these
+		never  diagnose.Layer
+	}{
+		{
+			name: "trust by organization id, the source policy is the fault",
+			spec: func() spec {
+				s := healthy()
+				s.trust = trustOrg
+				s.sourcePolicy = policy(`{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}`)
+				return s
+			},
+			setup:  func(wd *world) { wd.w.Account(srcAcct).InOrg(wd.w.Organization(orgID, "888888888888")) },
+			tier:   tierSome,
+			reader: true,
+			want:   []diagnose.Layer{diagnose.LayerAssumeRole},
+			never:  diagnose.LayerTrustPolicy,
+		},
+		{
+			name: "source policy allows AssumeRole in the region it is called in; the trust policy is the fault",
+			spec: func() spec {
+				s := healthy()
+				s.sourcePolicy = policy(`{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"` + roleARN + `","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}`)
+				s.trust = policy(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"sts:AssumeRole"}`)
+				return s
+			},
+			tier:  tierFull,
+			want:  []diagnose.Layer{diagnose.LayerTrustPolicy},
+			never: diagnose.LayerSourcePolicy,
+		},
+		{
+			name: "role allows Bedrock only through the app's VPC endpoint, which it uses",
+			spec: func() spec {
+				s := healthy()
+				s.rolePolicy = policy(`{"Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"],"Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-0abc1234"}}}`)
+				s.endpoint = policy(`{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}`)
+				return s
+			},
+			tier:  tierFull,
+			run:   true,
+			want:  []diagnose.Layer{diagnose.LayerUnknown},
+			never: diagnose.LayerRolePermissions,
+		},
+		{
+			name: "role allows Bedrock by its own tag, read-only diagnostics",
+			spec: func() spec {
+				s := healthy()
+				s.rolePolicy = policy(`{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"genai"}}}`)
+				s.roleTags = map[string]string{"team": "genai"}
+				return s
+			},
+			tier:  tierRead,
+			run:   true,
+			want:  []diagnose.Layer{diagnose.LayerNone, diagnose.LayerUnknown},
+			never: diagnose.LayerRolePermissions,
+		},
+		{
+			name: "role allows Bedrock within its organization, read-only diagnostics",
+			spec: func() spec {
+				s := healthy()
+				s.rolePolicy = policy(`{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abcd1234"}}}`)
+				return s
+			},
+			tier:  tierRead,
+			run:   true,
+			want:  []diagnose.Layer{diagnose.LayerUnknown},
+			never: diagnose.LayerRolePermissions,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sp := tc.spec()
+			wd := build(t, sp, tc.tier)
+			if tc.setup != nil {
+				tc.setup(wd)
+			}
+			opts := diagnose.Options{RateLimit: -1, Budget: 5 * time.Second}
+			switch {
+			case tc.reader:
+				a := wd.srv.Config(wd.region, wd.w.Account(tgtAcct).User("reader").Inline("read", policy(simulateRole)).AccessKey())
+				opts.DiagnosticConfig = &a
+			case tc.tier == tierFull:
+				a := wd.srv.Config(wd.region, wd.auditor)
+				opts.DiagnosticConfig = &a
+			}
+			var r *diagnose.Report
+			if tc.run {
+				var err error
+				r, err = diagnose.NewDiagnoser(wd.srv.Config(wd.region, wd.appKey), opts).
+					Run(context.Background(), diagnose.Target{RoleARN: roleARN, ModelID: haiku, Operation: "Converse"})
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				c := client.NewFromConfig(wd.srv.Config(wd.region, wd.appKey), client.WithRole(roleARN),
+					client.WithDiagnosis(func(o *diagnose.Options) {
+						o.RateLimit, o.Budget, o.DiagnosticConfig = opts.RateLimit, opts.Budget, opts.DiagnosticConfig
+					}))
+				err := runOp(context.Background(), c, "Converse", haiku)
+				var derr *diagnose.Error
+				if !errors.As(err, &derr) {
+					t.Fatalf("want a diagnosed error, got %v", err)
+				}
+				r = derr.Report
+			}
+			if r.Layer == tc.never || !slices.Contains(tc.want, r.Layer) {
+				t.Errorf("layer = %s, want one of %v (never %s):\n%s", r.Layer, tc.want, tc.never, r)
+			}
+			if r.Layer == diagnose.LayerUnknown && tc.never == diagnose.LayerRolePermissions && strings.Contains(r.FixPolicy, "bedrock:") {
+				t.Errorf("an undecided report carries a fix policy:\n%s", r.FixPolicy)
+			}
+		})
 	}
 }

@@ -34,16 +34,44 @@
 //
 // # Deciding
 //
-// The layer is the first failing one in chain order ([Layers]), with three
-// rules: a layer the error's own text proves is kept (the report explains
-// this error); when the text leaves candidates, only a failing check among
-// them decides; a refused AssumeRole stays "assume-role", with the sides that
-// could not be cleared as candidates, until a check pins it.
+// The first rule: never confidently wrong. A check fails only on evidence
+// that is complete for the request; where the outcome depends on something
+// the diagnosis cannot know, the check is [StatusUnknown] and says what
+// ("depends on aws:SourceVpce"), and the verdict is then "unknown" (or
+// "assume-role") with candidates, never a named layer. A named layer is one
+// that really denies; "none" only when every layer was checked and passed.
+// Faults (throttling, 5xx, network, a 200 that lacks what is read) are never
+// read as denials, and no fix policy ever drops a condition.
+//
+// The request context the diagnosis supplies to the simulator and to its
+// own evaluation: aws:RequestedRegion (the client's region, each
+// destination's region for an inference profile, "unspecified" for a global
+// profile's region-less leg), bedrock:InferenceProfileArn, the principal's
+// ARN, account and type, its tags where a read returned them
+// (aws:PrincipalTag/*), and for AssumeRole what the app passes
+// (sts:ExternalId, sts:RoleSessionName, sts:SourceIdentity, session tags as
+// aws:RequestTag/* and aws:TagKeys, aws:MultiFactorAuthPresent with an MFA
+// serial). Every other key is unknowable from where the diagnosis stands:
+// aws:SourceVpce, aws:SourceVpc, aws:SourceIp, aws:VpcSourceIp,
+// aws:MultiFactorAuthAge, aws:CurrentTime, aws:EpochTime, aws:ViaAWSService,
+// aws:CalledVia, aws:UserAgent, aws:SecureTransport, an organization id
+// (aws:PrincipalOrgID, aws:ResourceOrgID) and tags no read returned. A
+// decision that depends on one of them, and a simulator answer listing it
+// among MissingContextValues, is unknown.
+//
+// Among decided checks, the layer is the first failing one in chain order
+// ([Layers]), with three rules: a layer the error's own text proves is kept
+// (the report explains this error); when the text leaves candidates, only a
+// failing check among them decides; a refused AssumeRole stays
+// "assume-role", with the sides that could not be cleared as candidates,
+// until a check pins it. [Run], which has no denial to read, says "none"
+// only when no layer is left that a check could not decide.
 //
 // # Storms
 //
 // A [Diagnoser] runs one diagnosis at a time per key (principal, role,
-// action, operation, model, region, and the layer the text gave), shares it
+// action, denied resource, operation, model, region, and the layer the text
+// gave), shares it
 // with every concurrent caller, caches it for Options.CacheTTL in a bounded
 // LRU, and caps its AWS calls process-wide at Options.RateLimit per second.
 // A caller whose context ends stops waiting at once with what the text

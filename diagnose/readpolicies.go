@@ -15,8 +15,10 @@ import (
 // managed, each managed policy at its default version) and its permissions
 // boundary, in the role's account, as IAM stores them: URL-encoded JSON,
 // which iampolicy.Parse decodes. Reads run concurrently; any failure is the
-// error (the set would be partial, and a partial set proves nothing).
-func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (iampolicy.PolicySet, error) {
+// error (the set would be partial, and a partial set proves nothing). It
+// also returns the role's tags (never nil on success: a role without tags
+// has an empty map), which its policies may test as aws:PrincipalTag.
+func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (iampolicy.PolicySet, map[string]string, error) {
 	var set iampolicy.PolicySet
 	name := roleName(roleARN)
 	var (
@@ -72,18 +74,18 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return set, err
+			return set, nil, err
 		}
 	}
 	if role == nil || role.Role == nil {
 		// Without the role the boundary is unknown: a partial set.
-		return set, fmt.Errorf("iam:GetRole answered without the role %s", roleARN)
+		return set, nil, fmt.Errorf("iam:GetRole answered without the role %s", roleARN)
 	}
 	var boundaryARN string
 	if role.Role.PermissionsBoundary != nil {
 		boundaryARN = aws.ToString(role.Role.PermissionsBoundary.PermissionsBoundaryArn)
 		if boundaryARN == "" {
-			return set, fmt.Errorf("iam:GetRole names a permissions boundary of %s without its ARN", roleARN)
+			return set, nil, fmt.Errorf("iam:GetRole names a permissions boundary of %s without its ARN", roleARN)
 		}
 	}
 
@@ -124,14 +126,18 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 	wg.Wait()
 	for _, err := range readErrs {
 		if err != nil {
-			return set, err
+			return set, nil, err
 		}
 	}
 	set.Identity = docs
 	if boundaryARN != "" {
 		set.Boundary = &boundary
 	}
-	return set, nil
+	tags := make(map[string]string, len(role.Role.Tags))
+	for _, t := range role.Role.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return set, tags, nil
 }
 
 // maxPolicies bounds the policies read for one role: IAM allows far fewer
@@ -186,19 +192,38 @@ func (in *inquiry) prefetchPolicies(ctx context.Context, roleARN string) {
 				in.policiesErr = fmt.Errorf("reading the role's policies failed internally (panic: %v)", v)
 			}
 		}()
-		in.policies, in.policiesErr = readRolePolicies(ctx, client, roleARN)
+		in.policies, in.policyTags, in.policiesErr = readRolePolicies(ctx, client, roleARN)
 	}()
 }
 
 // rolePolicies returns roleARN's policies: the prefetched ones, or read now.
-func (in *inquiry) rolePolicies(ctx context.Context, client *iam.Client, roleARN string) (iampolicy.PolicySet, error) {
+func (in *inquiry) rolePolicies(ctx context.Context, client *iam.Client, roleARN string) (iampolicy.PolicySet, map[string]string, error) {
 	if in.policiesDone != nil && in.policiesFor == roleARN {
 		select {
 		case <-in.policiesDone:
-			return in.policies, in.policiesErr
+			return in.policies, in.policyTags, in.policiesErr
 		case <-ctx.Done():
-			return iampolicy.PolicySet{}, ctx.Err()
+			return iampolicy.PolicySet{}, nil, ctx.Err()
 		}
 	}
 	return readRolePolicies(ctx, client, roleARN)
+}
+
+// readRoleTags returns roleARN's tags when its policies were read ahead (the
+// prefetch reads them with the role), nil otherwise: the simulator then
+// lists the tag keys it lacked, and the check stays undecided.
+func (in *inquiry) readRoleTags(ctx context.Context, roleARN string) map[string]string {
+	if in.policiesDone == nil || in.policiesFor != roleARN {
+		return nil
+	}
+	select {
+	case <-in.policiesDone:
+		if in.policiesErr != nil {
+			return nil
+		}
+		// The session's tags: the role's, overridden by the app's.
+		return in.rolePrincipal(roleARN, in.policyTags).Tags
+	case <-ctx.Done():
+		return nil
+	}
 }

@@ -88,11 +88,16 @@ type inquiry struct {
 	policiesDone chan struct{}
 	policies     iampolicy.PolicySet
 	policiesErr  error
+	policyTags   map[string]string // the role's tags, read with its policies
 
 	diagOnce sync.Once
 	diagAcct string // the diagnostic credentials' account, see diagAccount
 	diagErr  error
 
+	sourceTagsOnce sync.Once
+	sourceTagsRead map[string]string // see sourceTags
+
+	sourceRoleTags  map[string]string
 	sourceRoleOnce  sync.Once
 	sourceRoleARN   string // the source session's role, see sourceRole
 	sourceRoleExact bool

@@ -77,6 +77,7 @@ type spec struct {
 	routeTo      string // the destination a profile routes this call to
 	boundary     string // the role's permissions boundary, "" none
 	sessionPol   string // the session policy the app passes to AssumeRole
+	roleTags     map[string]string
 }
 
 func policy(stmts ...string) string {
@@ -144,6 +145,9 @@ func build(t testing.TB, sp spec, tr tier) *world {
 		rolePolicy = strings.TrimSuffix(rolePolicy, "]}") + "," + readBedrock + "," + readOwnPolicy + "]}"
 	}
 	role := tgt.Role(roleName, sp.trust).Inline("bedrock", rolePolicy)
+	for k, v := range sp.roleTags {
+		role.Tag(k, v)
+	}
 	if sp.boundary != "" {
 		role.Boundary(tgt.ManagedPolicy("BedrockBoundary", sp.boundary))
 	}

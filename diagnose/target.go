@@ -41,7 +41,9 @@ type Options struct {
 	// the default (20/s), a negative value means no limit.
 	RateLimit float64
 	// OnReport, when set, makes the diagnosis asynchronous: the caller gets
-	// the original error at once and OnReport receives the report later.
+	// the original error at once and OnReport receives the report later,
+	// on another goroutine. It receives every report, also one served from
+	// the cache (the caller's error then carries it too).
 	OnReport func(*Report)
 	// Logger receives the library's few log lines; default: discard.
 	Logger *slog.Logger
