@@ -17,6 +17,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/bedrockdoctor/bedrockdoctor/internal/awsfake"
@@ -184,7 +186,9 @@ type profile struct {
 var catalog = []model{
 	{ID: haiku, Name: "Claude 3 Haiku", Provider: "Anthropic", Regions: []string{"us-east-1", "us-west-2", "eu-central-1", "ap-northeast-1"}, OnDemand: true, Marketplace: true},
 	{ID: sonnet4, Name: "Claude Sonnet 4", Provider: "Anthropic", Regions: []string{"us-east-1", "us-east-2", "us-west-2", "eu-central-1", "eu-west-1", "ap-northeast-1"}, Marketplace: true},
-	{ID: nova, Name: "Nova Lite", Provider: "Amazon", Regions: []string{"us-east-1"}, OnDemand: true},
+	// A profile's destinations are regions that offer its model: the
+	// fake routes there without asking.
+	{ID: nova, Name: "Nova Lite", Provider: "Amazon", Regions: []string{"us-east-1", "us-east-2", "us-west-2"}, OnDemand: true},
 	{ID: llama, Name: "Llama 3 70B Instruct", Provider: "Meta", Regions: []string{"us-east-1", "us-west-2"}, OnDemand: true, Marketplace: true},
 	{ID: titan, Name: "Titan Text G1 - Express", Provider: "Amazon", Regions: []string{"us-east-1", "us-west-2"}, OnDemand: true, Legacy: true},
 }
@@ -213,4 +217,23 @@ func profileByID(id string) (profile, bool) {
 		}
 	}
 	return profile{}, false
+}
+
+// Destinations returns the regions a call to the app's model may be routed
+// to when it is a regional system inference profile callable from the
+// app's region, else nil. AWS picks one per request, so a layer that
+// denies any of them breaks some of the app's calls.
+func (a App) Destinations() []string {
+	id := a.ModelID
+	if i := strings.LastIndex(id, "/"); strings.HasPrefix(id, "arn:") && i >= 0 {
+		id = id[i+1:]
+	}
+	p, ok := profileByID(id)
+	if !ok || strings.HasPrefix(p.ID, "global.") || !slices.Contains(p.Sources, a.Region) {
+		return nil
+	}
+	if len(p.Destinations) > 0 {
+		return p.Destinations
+	}
+	return p.Sources
 }

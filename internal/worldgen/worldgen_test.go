@@ -2,6 +2,7 @@ package worldgen
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -34,6 +35,24 @@ func TestGenerateLoads(t *testing.T) {
 		for _, f := range w.App.Faults {
 			if f.Service == "bedrock-runtime" || f.AppFault() && (f.Times != 1 || !w.App.ApplyRole) {
 				t.Fatalf("seed %d: fault %+v may hit the app's own call", seed, f)
+			}
+		}
+	}
+}
+
+// TestCatalog: every profile routes only to regions that offer its model,
+// as in AWS; a world where it did not would blame the region for a call
+// that succeeds.
+func TestCatalog(t *testing.T) {
+	for _, p := range profiles {
+		m := modelByID(p.Model)
+		dests := p.Destinations
+		if len(dests) == 0 {
+			dests = p.Sources
+		}
+		for _, d := range dests {
+			if !slices.Contains(m.Regions, d) {
+				t.Errorf("profile %s routes to %s, where %s is not offered", p.ID, d, p.Model)
 			}
 		}
 	}
@@ -81,6 +100,23 @@ func TestGenerateMix(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no world in %d has %q", n, want)
+		}
+	}
+}
+
+func TestDestinations(t *testing.T) {
+	for _, tc := range []struct {
+		app  App
+		want []string
+	}{
+		{App{ModelID: "us." + sonnet4, Region: "us-east-2"}, []string{"us-east-1", "us-east-2", "us-west-2"}},
+		{App{ModelID: "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu." + sonnet4, Region: "eu-west-1"}, []string{"eu-central-1", "eu-west-1"}},
+		{App{ModelID: "eu." + sonnet4, Region: "us-east-1"}, nil},
+		{App{ModelID: "global." + sonnet4, Region: "us-east-1"}, nil},
+		{App{ModelID: haiku, Region: "us-east-1"}, nil},
+	} {
+		if got := tc.app.Destinations(); !slices.Equal(got, tc.want) {
+			t.Errorf("%s in %s: %v, want %v", tc.app.ModelID, tc.app.Region, got, tc.want)
 		}
 	}
 }
