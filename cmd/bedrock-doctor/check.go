@@ -86,6 +86,11 @@ func runCheck(ctx context.Context, e env, args []string) int {
 	if cfg.Region == "" {
 		return usageError(e, "check", "no region: pass --region or set AWS_REGION (or region in the profile)")
 	}
+	if err := validateRegion(cfg.Region); err != nil {
+		// --region was checked with the flags: this one came from the
+		// environment or the profile.
+		return usageError(e, "check", "region %q (from AWS_REGION, AWS_DEFAULT_REGION or the profile): %v", cfg.Region, err)
+	}
 
 	var assumeOpts []func(*stscreds.AssumeRoleOptions)
 	if a.externalID != "" || a.sessionName != "" {
@@ -107,16 +112,21 @@ func runCheck(ctx context.Context, e env, args []string) int {
 		Operation:         a.operation,
 	}
 	dopts := diagnose.Options{Budget: a.budget, RoleARN: a.roleARN}
+	// reach tells "AWS said no" from "AWS could not be asked": the checks'
+	// own statuses are the library's reading, and a CLI that exits 1
+	// (denied) on a network outage sends people to fix IAM policies.
+	reach := &reachability{}
 	if a.diagProfile != "" {
 		diag, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region), config.WithSharedConfigProfile(a.diagProfile))
 		if err != nil {
 			fmt.Fprintf(e.stderr, "bedrock-doctor check: load --diagnostic-profile: %s\n", sanitize(err.Error()))
 			return exitUsage
 		}
+		diag = reach.instrument(diag)
 		dopts.DiagnosticConfig = &diag
 	}
 	report, err := runBounded(ctx, a.budget, 5*time.Second, func(ctx context.Context) (*diagnose.Report, error) {
-		return diagnose.NewDiagnoser(cfg, dopts).Run(ctx, target)
+		return diagnose.NewDiagnoser(reach.instrument(cfg), dopts).Run(ctx, target)
 	})
 	if errors.Is(err, errStuck) {
 		fmt.Fprintf(e.stderr, "bedrock-doctor check: %v\n", err)
@@ -130,12 +140,33 @@ func runCheck(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	code = exitFor(report)
+	unreach := reach.verdict()
+	if unreach != nil {
+		report = unreach.apply(report)
+		code = unreach.code
+		fmt.Fprintf(e.stderr, "bedrock-doctor check: %s (%s)\n", unreach.summary, sanitize(unreach.detail))
+	}
 
 	var probe *probeResult
 	if a.probe {
 		probe = runProbe(ctx, cfg, a, assumeOpts)
-		report.Checks = append(report.Checks, probe.check)
-		code = combineExit(code, probe.code)
+		switch {
+		case probe.check.Status == diagnose.StatusPass:
+			// The probe is AWS's own answer: the call works, whatever a
+			// read-only check concluded. Checks that disagree stay
+			// visible, as warnings.
+			report = probeSucceeded(report, probe.check)
+			code = exitFor(report)
+		case probe.report != nil:
+			// The real call was denied: its diagnosis stands.
+			report.Checks = append(report.Checks, probe.check)
+			code = combineExit(code, probe.code)
+		default:
+			report.Checks = append(report.Checks, probe.check)
+			if unreach == nil {
+				code = combineExit(code, probe.code)
+			}
+		}
 	}
 
 	if a.json {
@@ -162,7 +193,7 @@ func runCheck(ctx context.Context, e env, args []string) int {
 	}
 	fmt.Fprintln(w)
 	e.printReport(w, report, "")
-	if a.diagProfile == "" && needsTargetCredentials(report) {
+	if a.diagProfile == "" && unreach == nil && needsTargetCredentials(report) {
 		fmt.Fprintf(w, "%s pass --diagnostic-profile with read-only credentials (iam:GetRole) in the role's account to run the checks marked ?\n", e.bold("hint:"))
 	}
 	if probe != nil {
@@ -227,7 +258,33 @@ func parseCheck(e env, args []string) (a checkArgs, code int, ok bool) {
 	if a.budget <= 0 {
 		return fail("--budget must be positive")
 	}
+	if a.region != "" {
+		if err := validateRegion(a.region); err != nil {
+			return fail("--region %q: %v", a.region, err)
+		}
+	}
 	return a, 0, true
+}
+
+// regionPattern is the shape of every AWS region name: a 2-4 letter area
+// (us, eu, ap, cn, eusc), then words (gov, iso, isob, de, east, southeast,
+// ...), then a number: us-east-1, us-gov-west-1, cn-north-1,
+// eusc-de-east-1, us-isob-east-1.
+var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+){1,3}-[0-9]{1,2}$`)
+
+// validateRegion rejects what is not a region name, so a typo is a usage
+// error instead of a diagnosis of a region that does not exist (an unknown
+// region's endpoints do not resolve, which would read as "no network").
+func validateRegion(s string) error {
+	switch {
+	case regionPattern.MatchString(s):
+		return nil
+	case len(s) > 1 && regionPattern.MatchString(s[:len(s)-1]) && s[len(s)-1] >= 'a' && s[len(s)-1] <= 'z':
+		return fmt.Errorf("an availability zone, not a region: did you mean %s?", s[:len(s)-1])
+	case strings.ToLower(s) != s && regionPattern.MatchString(strings.ToLower(s)):
+		return fmt.Errorf("region names are lower case: did you mean %s?", strings.ToLower(s))
+	}
+	return fmt.Errorf("not a region name (want e.g. us-east-1, eu-central-2, us-gov-west-1, cn-north-1)")
 }
 
 // errStuck reports a diagnosis that overran its budget by far: a bug, but
@@ -295,6 +352,31 @@ func combineExit(a, b int) int {
 		}
 	}
 	return exitOK
+}
+
+// probeSucceeded is the report once the probe call succeeded: layer none,
+// since AWS itself allowed the call, with the probe's check appended. A
+// read-only check that failed stays in the report, failing, and the
+// summary says the probe succeeded despite it (it may see another path, an
+// outdated state, or be wrong).
+func probeSucceeded(r *diagnose.Report, probe diagnose.Check) *diagnose.Report {
+	out := *r
+	out.Layer = diagnose.LayerNone
+	out.Candidates = nil
+	out.Fix = ""
+	out.FixPolicy = ""
+	out.Checks = append(append([]diagnose.Check(nil), r.Checks...), probe)
+	var failing []string
+	for _, c := range r.Checks {
+		if c.Status == diagnose.StatusFail {
+			failing = append(failing, c.Name+" ("+string(c.Layer)+")")
+		}
+	}
+	out.Summary = "the probe call succeeded: AWS allows the call end to end"
+	if len(failing) > 0 {
+		out.Summary += ", despite the failing read-only check " + strings.Join(failing, ", ") + ", kept as a warning"
+	}
+	return &out
 }
 
 // probeResult is the outcome of the one real call.

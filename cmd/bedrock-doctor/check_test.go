@@ -62,13 +62,26 @@ func appKeys(t *testing.T, sc *awsfake.Scenario) awsfake.Credentials {
 // have: keys issued by the fake, every service endpoint overridden.
 func fakeEnv(t *testing.T, sc *awsfake.Scenario, keys awsfake.Credentials) []string {
 	t.Helper()
+	_, env := fakeServer(t, sc, keys)
+	return env
+}
+
+// fakeServer is fakeEnv that also returns the server, to script its
+// answers and inject faults.
+func fakeServer(t *testing.T, sc *awsfake.Scenario, keys awsfake.Credentials) (*awsfake.Server, []string) {
+	t.Helper()
 	srv := awsfake.NewServer(sc.World)
 	t.Cleanup(srv.Close)
+	return srv, endpointEnv(srv.URL, keys)
+}
+
+// endpointEnv points every service the CLI calls at url.
+func endpointEnv(url string, keys awsfake.Credentials) []string {
 	return []string{
-		"AWS_ENDPOINT_URL_STS=" + srv.URL,
-		"AWS_ENDPOINT_URL_IAM=" + srv.URL,
-		"AWS_ENDPOINT_URL_BEDROCK=" + srv.URL,
-		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + srv.URL,
+		"AWS_ENDPOINT_URL_STS=" + url,
+		"AWS_ENDPOINT_URL_IAM=" + url,
+		"AWS_ENDPOINT_URL_BEDROCK=" + url,
+		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + url,
 		"AWS_ACCESS_KEY_ID=" + keys.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + keys.SecretAccessKey,
 		"AWS_REGION=us-east-1",

@@ -9,7 +9,8 @@
 //	bedrock-doctor demo [SCENARIO | FILE.json ...] [--list] [--json] run the built-in scenarios, offline
 //
 // Exit codes: 0 all clear, 1 a layer denies (named in the output), 2 usage or
-// environment error, 3 the diagnosis could not decide.
+// environment error (AWS unreachable included), 3 the diagnosis could not
+// decide (AWS answering only with throttling or faults included).
 package main
 
 import (
@@ -24,8 +25,8 @@ import (
 const (
 	exitOK        = 0 // layer none and every check ran
 	exitDenied    = 1 // a layer is named
-	exitUsage     = 2 // bad flags, bad input, broken environment
-	exitUndecided = 3 // layer unknown, or none with checks that could not run
+	exitUsage     = 2 // bad flags, bad input, broken environment, AWS unreachable
+	exitUndecided = 3 // layer unknown, or none with checks that could not run, or AWS only faulted
 )
 
 const usage = `bedrock-doctor finds which layer denies a Bedrock call and who must fix it.
@@ -43,7 +44,7 @@ Run "bedrock-doctor <command> --help" for a command's flags and examples.
 Exit codes:
   0  all clear: nothing denies and every check ran
   1  a layer denies the call (the output names it, with the fix)
-  2  usage or environment error
+  2  usage or environment error (bad flags, no valid region, AWS unreachable)
   3  the diagnosis could not decide (see the checks marked ?)
 `
 

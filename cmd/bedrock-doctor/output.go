@@ -122,7 +122,14 @@ func (e env) printReport(w io.Writer, r *diagnose.Report, indent string) {
 		fmt.Fprintf(w, "%s%s %s\n", indent, e.bold("could also be:"), strings.Join(names, ", "))
 	}
 	for _, c := range r.Checks {
-		if c.Status == diagnose.StatusFail {
+		switch {
+		case c.Status != diagnose.StatusFail:
+		case r.Layer == diagnose.LayerNone:
+			// Nothing denies (e.g. a probe call succeeded): a failing
+			// check is not evidence of a denial but a warning that it
+			// disagrees with the verdict (the summary says why).
+			fmt.Fprintf(w, "%s%s %s [%s] failed but does not decide the verdict: %s\n", indent, e.bold("warning:"), c.Name, c.Layer, sanitize(c.Detail))
+		default:
 			fmt.Fprintf(w, "%s%s %s: %s\n", indent, e.bold("evidence:"), c.Name, sanitize(c.Detail))
 		}
 	}
