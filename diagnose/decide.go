@@ -138,8 +138,25 @@ func (in *inquiry) assumeLayer(failing Layer, checks []Check) Layer {
 		return LayerTrustPolicy
 	case reading.Layer == LayerSourcePolicy || reading.Layer == LayerTrustPolicy || reading.Layer == LayerOrgPolicy:
 		return reading.Layer
+	case in.sourceSideProven(checks) && checkStatus(checks, "trust-policy.evaluate") != StatusPass:
+		// AWS requires both sides of a cross-account AssumeRole; the
+		// source's is proven to allow, so the refusal is the role's.
+		in.ev.byElimination = true
+		return LayerTrustPolicy
 	}
 	return LayerAssumeRole
+}
+
+// sourceSideProven reports that the source principal's side of a refused
+// AssumeRole is proven to allow: the simulator (identity policies, boundary
+// and the source organization's SCPs) allows every action the app's call
+// needs, across accounts (within one account the trust policy alone may
+// grant), for an IAM user (a role session may carry a session policy the
+// simulator cannot see).
+func (in *inquiry) sourceSideProven(checks []Check) bool {
+	src := in.ev.source
+	return checkStatus(checks, "source-policy.simulate") == StatusPass && !in.ev.assumed &&
+		strings.Contains(src.arn, ":user/") && src.account != "" && src.account != accountOf(in.t.RoleARN)
 }
 
 // assumeTextDecides reports that STS's own answer to the AssumeRole says
@@ -308,6 +325,10 @@ func (in *inquiry) writeLayer(r *Report) {
 		if strings.Contains(detail, "does not exist") || strings.Contains(detail, "condition") {
 			r.Summary += ": " + detail
 		}
+		if in.ev.byElimination {
+			r.Summary += " (found by elimination: " + src + "'s own policies and its organization's SCPs allow " + strings.Join(in.assumeActions(), ", ") +
+				" on the role, so the refusal is on the role's side; a resource control policy of the role's organization would look the same)"
+		}
 		principal := src
 		if p, ok := sourcePolicyARN(src); ok {
 			principal = p
@@ -318,6 +339,9 @@ func (in *inquiry) writeLayer(r *Report) {
 		}
 		r.Fix = "in account " + acct + ", add a statement to the trust policy of " + role + " that trusts " + principal
 		r.FixPolicy = policyJSON(stmt)
+		if in.ev.byElimination {
+			r.Fix += "; to confirm first, read the trust policy (iam:GetRole on the role in account " + acct + ", e.g. bedrock-doctor check --diagnostic-profile with read-only credentials there)"
+		}
 		if len(in.ev.unmetConditions) > 0 {
 			r.Summary = "the trust policy of " + role + " in account " + acct + " trusts " + src + " only under conditions the app's AssumeRole does not meet"
 			r.Fix = "pass what the trust policy's conditions require in the app's AssumeRole (stscreds AssumeRoleOptions: ExternalID, SourceIdentity, Tags, SerialNumber/TokenCode), or change the conditions in account " + acct + ": " + strings.Join(in.ev.unmetConditions, "; ")

@@ -121,6 +121,9 @@ type evidence struct {
 	// identity policies (zero value), a Deny statement, the boundary, or
 	// the session policy. It decides where the fix goes.
 	rolePolicyKind rolePolicyKind
+	// byElimination: the trust policy was named because the source side is
+	// proven to allow, not because it was read.
+	byElimination bool
 	// unmetConditions are the trust policy's conditions that the app's
 	// AssumeRole does not meet, when the principal itself is trusted.
 	unmetConditions []string
