@@ -73,9 +73,10 @@ type oddCase struct {
 	// (a oddHuge but valid list, a long but valid string) it must only not
 	// fail on the odd answer's account.
 	garbage bool
-	// knownBug names a wrong verdict not fixed yet: the case's verdict
-	// problems skip the test instead of failing it (a crash or a recovered
-	// panic still fails). Delete it once fixed.
+	// knownBug names a wrong verdict found and not fixed yet: the case's
+	// verdict problems skip the test instead of failing it (a crash or a
+	// recovered panic still fails). Delete it once fixed. (The 22 cases
+	// marked at first were fixed by 725cf72.)
 	knownBug string
 }
 
@@ -106,37 +107,23 @@ var (
 	oddAllowAll = url.QueryEscape(policy(`{"Effect":"Allow","Action":"*","Resource":"*"}`))
 )
 
-// The wrong verdicts TestOddAnswers found that are not fixed yet (see
-// oddCase.knownBug).
-const (
-	bugSourceArn     = "credentials.source passes on an answer without a usable Arn (checkSourceIdentity)"
-	bugAssumeNoCreds = "a 200 AssumeRole without credentials fails assume-role.call (statusOf: a non-API error means nothing usable) and Run names credentials"
-	bugSimVerdict    = "simulationVerdict reads no result as allowed, any decision but allowed as a denial, and results about other resources as the answer"
-	bugTruncated     = "a truncated ListRolePolicies page without a marker ends the paginator silently: a partial set is evaluated"
-	bugNoInfTypes    = "modelDetails without inferenceTypesSupported reads as not on demand: model-id"
-	bugProfileModels = "GetInferenceProfile without usable model ARNs passes, and its destinations become legs (empty or junk ARNs fail role-permissions)"
-	bugFanOut        = "one SimulatePrincipalPolicy per destination, uncapped: 10k destinations overrun the budget, and the check passes on them"
-	bugAvailability  = "GetFoundationModelAvailability: absent fields read as available, unknown enum values as not enabled (model-access)"
-	bugNoneUnchecked = "Run says none when no role or model check could run (every one unknown)"
-)
-
 func oddCases() []oddCase {
 	member := func(s string) string { return "<member>" + s + "</member>" }
 	profileARN := "arn:aws:bedrock:us-east-1:" + tgtAcct + ":inference-profile/" + usSonnet
 	return []oddCase{
 		// sts:GetCallerIdentity
-		{action: "GetCallerIdentity", name: "empty result", inner: "", garbage: true, knownBug: bugSourceArn},
-		{action: "GetCallerIdentity", name: "no Arn", inner: "<UserId>AIDAEXAMPLE</UserId><Account>" + srcAcct + "</Account>", garbage: true, knownBug: bugSourceArn},
-		{action: "GetCallerIdentity", name: "Arn not an ARN", inner: "<Arn>not-an-arn</Arn><UserId>AIDAEXAMPLE</UserId><Account>" + srcAcct + "</Account>", garbage: true, knownBug: bugSourceArn},
+		{action: "GetCallerIdentity", name: "empty result", inner: "", garbage: true},
+		{action: "GetCallerIdentity", name: "no Arn", inner: "<UserId>AIDAEXAMPLE</UserId><Account>" + srcAcct + "</Account>", garbage: true},
+		{action: "GetCallerIdentity", name: "Arn not an ARN", inner: "<Arn>not-an-arn</Arn><UserId>AIDAEXAMPLE</UserId><Account>" + srcAcct + "</Account>", garbage: true},
 		{action: "GetCallerIdentity", name: "100 KB Arn", inner: "<Arn>arn:aws:iam::" + srcAcct + ":user/" + oddLong + "</Arn><UserId>AIDAEXAMPLE</UserId><Account>" + srcAcct + "</Account>"},
 
 		// sts:AssumeRole (Run only: the in-call diagnosis reuses the app's
 		// cached role credentials). Credentials that look whole pass the
 		// call; what they cannot do shows in the checks that use them.
-		{action: "AssumeRole", name: "empty result", inner: "", garbage: true, knownBug: bugAssumeNoCreds},
-		{action: "AssumeRole", name: "credentials without a secret", inner: "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE00</AccessKeyId></Credentials>", knownBug: bugNoneUnchecked},
-		{action: "AssumeRole", name: "credentials AWS never issued", inner: "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE00</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>", knownBug: bugNoneUnchecked},
-		{action: "AssumeRole", name: "expired credentials, no user", inner: "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE00</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2000-01-01T00:00:00Z</Expiration></Credentials>", knownBug: bugNoneUnchecked},
+		{action: "AssumeRole", name: "empty result", inner: "", garbage: true},
+		{action: "AssumeRole", name: "credentials without a secret", inner: "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE00</AccessKeyId></Credentials>"},
+		{action: "AssumeRole", name: "credentials AWS never issued", inner: "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE00</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>"},
+		{action: "AssumeRole", name: "expired credentials, no user", inner: "<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE00</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2000-01-01T00:00:00Z</Expiration></Credentials>"},
 
 		// iam:GetRole (reading the role's policies: its boundary). A role
 		// without a PermissionsBoundary is a role without one.
@@ -146,15 +133,15 @@ func oddCases() []oddCase {
 		{action: "GetRole", name: "100 KB path and description", inner: "<Role><Path>/" + oddLong + "/</Path><Description>" + oddLong + "</Description><Arn>" + roleARN + "</Arn><RoleName>" + roleName + "</RoleName></Role>"},
 
 		// iam:SimulatePrincipalPolicy
-		{action: "SimulatePrincipalPolicy", name: "empty result", inner: "", garbage: true, knownBug: bugSimVerdict},
-		{action: "SimulatePrincipalPolicy", name: "unknown decision", inner: "<EvaluationResults>" + member("<EvalActionName>bedrock:InvokeModel</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>somethingNew</EvalDecision>") + "</EvaluationResults><IsTruncated>false</IsTruncated>", garbage: true, knownBug: bugSimVerdict},
-		{action: "SimulatePrincipalPolicy", name: "result without a decision", inner: "<EvaluationResults>" + member("<EvalActionName>bedrock:InvokeModel</EvalActionName>") + "</EvaluationResults>", garbage: true, knownBug: bugSimVerdict},
+		{action: "SimulatePrincipalPolicy", name: "empty result", inner: "", garbage: true},
+		{action: "SimulatePrincipalPolicy", name: "unknown decision", inner: "<EvaluationResults>" + member("<EvalActionName>bedrock:InvokeModel</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>somethingNew</EvalDecision>") + "</EvaluationResults><IsTruncated>false</IsTruncated>", garbage: true},
+		{action: "SimulatePrincipalPolicy", name: "result without a decision", inner: "<EvaluationResults>" + member("<EvalActionName>bedrock:InvokeModel</EvalActionName>") + "</EvaluationResults>", garbage: true},
 		{action: "SimulatePrincipalPolicy", name: "10k results about other resources", inner: "<EvaluationResults>" + oddRepeat(oddHuge, func(i int) string {
 			return member(fmt.Sprintf("<EvalActionName>bedrock:InvokeModel</EvalActionName><EvalResourceName>arn:aws:bedrock:us-east-1::foundation-model/m%d</EvalResourceName><EvalDecision>allowed</EvalDecision>", i))
-		}) + "</EvaluationResults><IsTruncated>false</IsTruncated>", garbage: true, knownBug: bugSimVerdict},
+		}) + "</EvaluationResults><IsTruncated>false</IsTruncated>", garbage: true},
 
 		// iam:ListRolePolicies
-		{action: "ListRolePolicies", name: "truncated with no marker", inner: "<PolicyNames></PolicyNames><IsTruncated>true</IsTruncated>", garbage: true, knownBug: bugTruncated},
+		{action: "ListRolePolicies", name: "truncated with no marker", inner: "<PolicyNames></PolicyNames><IsTruncated>true</IsTruncated>", garbage: true},
 		{action: "ListRolePolicies", name: "truncated forever", inner: "<PolicyNames>" + member("bedrock") + "</PolicyNames><IsTruncated>true</IsTruncated><Marker>same</Marker>", garbage: true},
 		{action: "ListRolePolicies", name: "10k names", inner: "<PolicyNames>" + oddRepeat(oddHuge, func(i int) string { return member(fmt.Sprintf("p%d", i)) }) + "</PolicyNames><IsTruncated>false</IsTruncated>", garbage: true},
 		{action: "ListRolePolicies", name: "100 KB name", inner: "<PolicyNames>" + member(oddLong) + "</PolicyNames><IsTruncated>false</IsTruncated>", garbage: true},
@@ -187,24 +174,24 @@ func oddCases() []oddCase {
 		// bedrock:GetFoundationModel
 		{action: "GetFoundationModel", name: "empty object", inner: `{}`, garbage: true},
 		{action: "GetFoundationModel", name: "modelDetails null", inner: `{"modelDetails":null}`, garbage: true},
-		{action: "GetFoundationModel", name: "modelDetails empty", inner: `{"modelDetails":{}}`, garbage: true, knownBug: bugNoInfTypes},
-		{action: "GetFoundationModel", name: "inference types null", inner: `{"modelDetails":{"modelId":"` + haiku + `","inferenceTypesSupported":null}}`, garbage: true, knownBug: bugNoInfTypes},
+		{action: "GetFoundationModel", name: "modelDetails empty", inner: `{"modelDetails":{}}`, garbage: true},
+		{action: "GetFoundationModel", name: "inference types null", inner: `{"modelDetails":{"modelId":"` + haiku + `","inferenceTypesSupported":null}}`, garbage: true},
 		{action: "GetFoundationModel", name: "unknown lifecycle", inner: `{"modelDetails":{"modelId":"` + haiku + `","inferenceTypesSupported":["ON_DEMAND"],"modelLifecycle":{"status":"SOMETHING_NEW"}}}`},
 		{action: "GetFoundationModel", name: "10k inference types, 100 KB name", inner: `{"modelDetails":{"modelId":"` + haiku + `","modelName":"` + oddLong + `","inferenceTypesSupported":["ON_DEMAND"` + oddRepeat(oddHuge, func(int) string { return `,"SOMETHING_NEW"` }) + `]}}`},
 
 		// bedrock:GetInferenceProfile
-		{action: "GetInferenceProfile", name: "empty object", inner: `{}`, profile: true, garbage: true, knownBug: bugProfileModels},
-		{action: "GetInferenceProfile", name: "models null", inner: `{"inferenceProfileArn":"` + profileARN + `","models":null}`, profile: true, garbage: true, knownBug: bugProfileModels},
-		{action: "GetInferenceProfile", name: "model without ARN", inner: `{"inferenceProfileArn":"` + profileARN + `","models":[{}]}`, profile: true, garbage: true, knownBug: bugProfileModels},
-		{action: "GetInferenceProfile", name: "model ARN not an ARN, unknown status", inner: `{"inferenceProfileArn":"` + profileARN + `","status":"SOMETHING_NEW","type":"SOMETHING_NEW","models":[{"modelArn":"not-an-arn"}]}`, profile: true, garbage: true, knownBug: bugProfileModels},
+		{action: "GetInferenceProfile", name: "empty object", inner: `{}`, profile: true, garbage: true},
+		{action: "GetInferenceProfile", name: "models null", inner: `{"inferenceProfileArn":"` + profileARN + `","models":null}`, profile: true, garbage: true},
+		{action: "GetInferenceProfile", name: "model without ARN", inner: `{"inferenceProfileArn":"` + profileARN + `","models":[{}]}`, profile: true, garbage: true},
+		{action: "GetInferenceProfile", name: "model ARN not an ARN, unknown status", inner: `{"inferenceProfileArn":"` + profileARN + `","status":"SOMETHING_NEW","type":"SOMETHING_NEW","models":[{"modelArn":"not-an-arn"}]}`, profile: true, garbage: true},
 		{action: "GetInferenceProfile", name: "10k destinations", inner: `{"inferenceProfileArn":"` + profileARN + `","models":[` + strings.TrimSuffix(oddRepeat(oddHuge, func(i int) string {
 			return fmt.Sprintf(`{"modelArn":"arn:aws:bedrock:zz-test-%d::foundation-model/%s"},`, i, sonnet)
-		}), ",") + `]}`, profile: true, garbage: true, knownBug: bugFanOut},
+		}), ",") + `]}`, profile: true, garbage: true},
 
 		// bedrock:GetFoundationModelAvailability
-		{action: "GetFoundationModelAvailability", name: "empty object", inner: `{}`, garbage: true, knownBug: bugAvailability},
-		{action: "GetFoundationModelAvailability", name: "all null", inner: `{"modelId":null,"agreementAvailability":null,"authorizationStatus":null,"entitlementAvailability":null,"regionAvailability":null}`, garbage: true, knownBug: bugAvailability},
-		{action: "GetFoundationModelAvailability", name: "unknown enum values", inner: `{"modelId":"` + haiku + `","agreementAvailability":{"status":"SOMETHING_NEW"},"authorizationStatus":"SOMETHING_NEW","entitlementAvailability":"SOMETHING_NEW","regionAvailability":"SOMETHING_NEW"}`, garbage: true, knownBug: bugAvailability},
+		{action: "GetFoundationModelAvailability", name: "empty object", inner: `{}`, garbage: true},
+		{action: "GetFoundationModelAvailability", name: "all null", inner: `{"modelId":null,"agreementAvailability":null,"authorizationStatus":null,"entitlementAvailability":null,"regionAvailability":null}`, garbage: true},
+		{action: "GetFoundationModelAvailability", name: "unknown enum values", inner: `{"modelId":"` + haiku + `","agreementAvailability":{"status":"SOMETHING_NEW"},"authorizationStatus":"SOMETHING_NEW","entitlementAvailability":"SOMETHING_NEW","regionAvailability":"SOMETHING_NEW"}`, garbage: true},
 		{action: "GetFoundationModelAvailability", name: "100 KB agreement message", inner: `{"modelId":"` + haiku + `","agreementAvailability":{"status":"AVAILABLE","errorMessage":"` + oddLong + `"},"authorizationStatus":"AUTHORIZED","entitlementAvailability":"AVAILABLE","regionAvailability":"AVAILABLE"}`},
 	}
 }
