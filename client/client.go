@@ -52,7 +52,9 @@ func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *bedrockruntime.Cli
 			bearerIgnored: bearerIgnored,
 			role:          role,
 			roleCreds:     roleCache,
-			assumeOpts:    o.AssumeRoleOptions,
+		}
+		if role != nil {
+			mw.assumeOpts = role.options
 		}
 	}
 

@@ -28,6 +28,10 @@ type roleProvider struct {
 	requested time.Duration
 	logger    *slog.Logger
 	useClamp  atomic.Bool
+	// options are the AssumeRole options as sent: the default session
+	// name, then the app's. The diagnosis reads them back (the session's
+	// name is part of the principal AWS evaluates).
+	options []func(*stscreds.AssumeRoleOptions)
 
 	// A failing AssumeRole is not retried on every call: the SDK's
 	// credentials cache merges concurrent refreshes but keeps no failure,
@@ -67,6 +71,7 @@ func newRoleProvider(client stscreds.AssumeRoleAPIClient, roleARN string, optFns
 		fn(&probe)
 	}
 	p := &roleProvider{
+		options:   base,
 		full:      stscreds.NewAssumeRoleProvider(client, roleARN, base...),
 		requested: probe.Duration,
 		logger:    logger,

@@ -648,8 +648,12 @@ func (in *inquiry) checkModel(ctx context.Context) {
 			}
 			in.setEv(func(e *evidence) { e.modelIDOK = StatusFail })
 		case md.ModelLifecycle != nil && md.ModelLifecycle.Status == bedrocktypes.FoundationModelLifecycleStatusLegacy:
-			c.Status, c.Detail = StatusPass, in.t.ModelID+" exists in "+in.region+" but is LEGACY: accounts that have not used it recently lose access"
-			in.setEv(func(e *evidence) { e.modelIDOK = StatusPass; e.regionOK = StatusPass })
+			// Accounts that have not used a Legacy model in the last 15
+			// days lose access (AWS.md §6.8); whether this one still has
+			// it, no read says.
+			c.Status = StatusUnknown
+			c.Detail = in.t.ModelID + " exists in " + in.region + " but is LEGACY: accounts that have not used it in the last 15 days lose access, and whether account " + in.targetAccount() + " still has it is not known"
+			in.setEv(func(e *evidence) { e.regionOK = StatusPass })
 		default:
 			c.Status, c.Detail = StatusPass, in.t.ModelID+" is offered on demand in "+in.region
 			in.setEv(func(e *evidence) { e.modelIDOK = StatusPass; e.regionOK = StatusPass })
@@ -1428,7 +1432,7 @@ func statusOf(err error) Status {
 		return StatusUnknown
 	}
 	var deserErr *smithy.DeserializationError
-	if errors.As(err, &deserErr) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isNetworkError(err) {
+	if errors.As(err, &deserErr) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isNetworkError(err) || unreadableAnswer(err) {
 		return StatusUnknown
 	}
 	// No API answer at all: the credential chain itself had nothing usable.

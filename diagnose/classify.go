@@ -7,6 +7,7 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // denial is what the error's structure (not its text) says about a failure.
@@ -71,11 +72,23 @@ func classify(err error, text string) (d denial, ok, maybe bool) {
 		return d, true, false
 	case maybeCodes[d.code]:
 		return d, true, true
-	case d.code == "" && d.inCredentials && !isNetworkError(err):
+	case d.code == "" && d.inCredentials && !isNetworkError(err) && !unreadableAnswer(err):
 		// No API answer at all: the credential chain found nothing usable.
 		return d, true, false
 	}
 	return d, false, false
+}
+
+// unreadableAnswer reports an HTTP answer without an API error that the SDK
+// could not use: a 2xx it could not parse, or a 5xx without an error body.
+// Either is a fault of the answer, never a finding about credentials.
+func unreadableAnswer(err error) bool {
+	var respErr *smithyhttp.ResponseError
+	if !errors.As(err, &respErr) {
+		return false
+	}
+	code := respErr.HTTPStatusCode()
+	return code < 300 || code >= 500
 }
 
 // isNetworkError reports a failure to reach a service at all: not an access

@@ -25,6 +25,7 @@ var checkOrder = map[string]int{
 	"role-permissions.session-policy": 10,
 	"model.resolve":                   11,
 	"model-access.availability":       12,
+	"endpoint-policy.path":            13,
 }
 
 // decide names the layer from the checks and the error's reading: the first
@@ -46,6 +47,12 @@ func (in *inquiry) decide() *Report {
 		r.Candidates = append([]Layer(nil), in.seed.Candidates...)
 	}
 	r.Checks = append(r.Checks, checks...)
+	if in.seed == nil {
+		// Run makes no Bedrock Runtime call: the app's network path is
+		// not on its own path.
+		r.Checks = append(r.Checks, Check{Name: "endpoint-policy.path", Layer: LayerEndpointPolicy, Status: StatusSkipped,
+			Detail: "a VPC endpoint policy on the app's network path cannot be read by the checks; a denied call names it, and bedrock-doctor check --probe tests the path"})
+	}
 	sort.SliceStable(r.Checks, func(i, j int) bool { return rank(r.Checks[i].Name) < rank(r.Checks[j].Name) })
 	in.fillFacts(r)
 
@@ -107,6 +114,7 @@ func (in *inquiry) decide() *Report {
 	if r.Layer == LayerAssumeRole && len(r.Candidates) == 0 && !in.assumeTextDecides() {
 		r.Candidates = assumeCandidates(r.Checks)
 	}
+	in.fillRequest(r)
 	in.explainLayer(r)
 	return r
 }
@@ -256,12 +264,66 @@ func (in *inquiry) fillFacts(r *Report) {
 	if r.Region == "" {
 		r.Region = in.region
 	}
-	if r.Action == "" {
-		r.Action = in.action
+}
+
+// fillRequest names the denied request where the error's text did not: the
+// AssumeRole when the role could not be assumed, else the Bedrock call (see
+// Report). It runs once the layer is decided.
+func (in *inquiry) fillRequest(r *Report) {
+	assumeSide := strings.HasPrefix(r.Action, "sts:")
+	if r.Action == "" && r.Resource == "" {
+		switch r.Layer {
+		case LayerCredentials, LayerAssumeRole, LayerSourcePolicy, LayerTrustPolicy:
+			assumeSide = in.t.RoleARN != ""
+		default:
+			assumeSide = in.t.RoleARN != "" && !in.ev.assumed && in.ev.assumeErr != nil
+		}
 	}
-	if r.Principal == "" {
-		r.Principal = in.ev.source.arn
+	switch {
+	case assumeSide:
+		if r.Action == "" {
+			r.Action = "sts:AssumeRole"
+		}
+		if r.Resource == "" {
+			r.Resource = in.t.RoleARN
+		}
+		if r.Principal == "" {
+			r.Principal = in.ev.source.arn
+		}
+	default:
+		if r.Action == "" {
+			r.Action = in.action
+		}
+		if r.Resource == "" {
+			if len(in.ev.deniedResources) > 0 {
+				r.Resource = in.ev.deniedResources[0]
+			} else if in.modelErr == nil && in.model.Kind != bedrockid.KindUnknown {
+				r.Resource = in.model.ARN(in.partition, in.region, r.TargetAccount)
+			}
+		}
+		if r.Principal == "" {
+			r.Principal = in.sessionARN()
+		}
 	}
+	r.ResourceRegion = resourceRegion(r.Resource)
+}
+
+// sessionARN is the principal that calls Bedrock: the role's session, by
+// the name the AssumeRole options give it, or the base principal without a
+// role; "" when not known.
+func (in *inquiry) sessionARN() string {
+	if in.t.RoleARN == "" {
+		return in.ev.source.arn
+	}
+	name := in.assumeOptions().RoleSessionName
+	if name == "" {
+		return ""
+	}
+	a, err := arn.Parse(in.t.RoleARN)
+	if err != nil {
+		return ""
+	}
+	return "arn:" + a.Partition + ":sts::" + a.AccountID + ":assumed-role/" + roleName(in.t.RoleARN) + "/" + name
 }
 
 // explainLayer writes the summary and the fix for the decided layer, unless

@@ -343,6 +343,12 @@ func (rw *rwWorld) playRun() (rwOutcome, string) {
 	if len(truth) == 0 {
 		return rwHonest, fmt.Sprintf("the probe failed without a truth (%v); Run said %s", firstLine(perr.Error()), report.Layer)
 	}
+	if report.Layer == diagnose.LayerNone && len(truth) == 1 && truth[0] == "endpoint-policy" {
+		// Run makes no Bedrock Runtime call: a VPC endpoint policy on the
+		// app's path is outside what it can see, and its report says so
+		// (endpoint-policy.path, skipped). Not a claim about the path.
+		return rwHonest, "none, blind to the VPC endpoint that denies the app's path (documented)"
+	}
 	return judge(report, truth), fmt.Sprintf("named %s (candidates %v) when truth is %q", report.Layer, report.Candidates, truth)
 }
 

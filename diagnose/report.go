@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"strings"
 )
 
@@ -103,24 +104,54 @@ type Check struct {
 
 // Report is a diagnosis: the layer that denied, the evidence, and the fix.
 // Its JSON form is stable and versioned by SchemaVersion.
+//
+// Each field has one meaning, whoever wrote the report (Explain, Run, the
+// client's middleware, every CLI command). "The denied request" is the
+// request AWS refused: the Bedrock call, or the AssumeRole before it when the
+// role could not be assumed; for Run, which has no denial, the request of
+// the layer it names (the Bedrock call when nothing denies).
 type Report struct {
 	SchemaVersion int     `json:"schema_version"`
 	Layer         Layer   `json:"layer"`
-	Candidates    []Layer `json:"candidates,omitempty"`
-	Summary       string  `json:"summary"`
-	Fix           string  `json:"fix"`
-	FixPolicy     string  `json:"fix_policy,omitempty"`
-	Principal     string  `json:"principal,omitempty"`
-	Action        string  `json:"action,omitempty"`
-	Resource      string  `json:"resource,omitempty"`
-	Region        string  `json:"region,omitempty"`
-	SourceAccount string  `json:"source_account,omitempty"`
+	Candidates    []Layer `json:"candidates,omitempty"` // when the evidence leaves several layers
+	Summary       string  `json:"summary"`              // one line: what is wrong, in whose account
+	Fix           string  `json:"fix"`                  // what to change, in words
+	FixPolicy     string  `json:"fix_policy,omitempty"` // the policy JSON to add, where one applies
+	// Principal is the principal the denied request was evaluated for, as
+	// AWS prints it: the source user or role session for an AssumeRole, the
+	// role session (or whoever signed) for the Bedrock call.
+	Principal string `json:"principal,omitempty"`
+	// Action is the denied request's IAM action (sts:AssumeRole,
+	// bedrock:InvokeModel, ...).
+	Action string `json:"action,omitempty"`
+	// Resource is the denied request's resource ARN (the role for an
+	// AssumeRole; the model, profile or destination model for Bedrock).
+	Resource string `json:"resource,omitempty"`
+	// Region is the client's region: where the app sent the call.
+	Region string `json:"region,omitempty"`
+	// ResourceRegion is the region in Resource's ARN when it has one (a
+	// profile's destination region may differ from Region).
+	ResourceRegion string `json:"resource_region,omitempty"`
+	// SourceAccount is the account of the app's base credentials.
+	SourceAccount string `json:"source_account,omitempty"`
+	// TargetAccount is the account whose Bedrock the app means to use: the
+	// role's account when the app means to use a role, else the account of
+	// the principal that called Bedrock.
 	TargetAccount string  `json:"target_account,omitempty"`
-	RoleARN       string  `json:"role_arn,omitempty"`
-	ModelID       string  `json:"model_id,omitempty"`
-	Operation     string  `json:"operation,omitempty"`
-	RequestID     string  `json:"request_id,omitempty"`
+	RoleARN       string  `json:"role_arn,omitempty"`   // the role the app means to use
+	ModelID       string  `json:"model_id,omitempty"`   // the model id as the app passed it
+	Operation     string  `json:"operation,omitempty"`  // the SDK operation the app called
+	RequestID     string  `json:"request_id,omitempty"` // AWS's request id of the denied call
 	Checks        []Check `json:"checks"`
+}
+
+// resourceRegion is the region field of an ARN, "" for none or a non-ARN.
+func resourceRegion(a string) string {
+	p, err := arn.Parse(a)
+	if err != nil {
+		return ""
+	}
+	return p.Region
 }
 
 // String renders the report as the runbook: the verdict, then one line per
@@ -144,7 +175,7 @@ func (r *Report) String() string {
 	}
 	for _, f := range []struct{ k, v string }{
 		{"principal", r.Principal}, {"action", r.Action}, {"resource", r.Resource},
-		{"region", r.Region}, {"source account", r.SourceAccount}, {"target account", r.TargetAccount},
+		{"region", r.Region}, {"resource region", r.ResourceRegion}, {"source account", r.SourceAccount}, {"target account", r.TargetAccount},
 		{"role", r.RoleARN}, {"model", r.ModelID}, {"operation", r.Operation}, {"request id", r.RequestID},
 	} {
 		if f.v != "" {
