@@ -105,10 +105,32 @@ func (e env) layerText(l diagnose.Layer) string {
 	}
 }
 
-// printReport writes the runbook (the report's text form, indented), then
-// the verdict, the evidence and the fix.
+// printReport writes the report once: the request's facts and the checks
+// (a failing check's detail is kept for the evidence lines, an unknown
+// check's needs for the "to decide" lines), then the verdict, the
+// evidence, what would decide, and the fix. The text fields speak the
+// CLI's language (cliReport): flags, not Go option names.
 func (e env) printReport(w io.Writer, r *diagnose.Report, indent string) {
-	e.printRunbook(w, r, indent)
+	r = cliReport(r)
+	for _, f := range []struct{ k, v string }{
+		{"principal", r.Principal}, {"action", r.Action}, {"resource", r.Resource},
+		{"region", r.Region}, {"resource region", r.ResourceRegion}, {"source account", r.SourceAccount}, {"target account", r.TargetAccount},
+		{"role", r.RoleARN}, {"model", r.ModelID}, {"operation", r.Operation}, {"request id", r.RequestID},
+	} {
+		if f.v != "" {
+			fmt.Fprintf(w, "%s%s: %s\n", indent, f.k, sanitize(f.v))
+		}
+	}
+	if len(r.Checks) > 0 {
+		fmt.Fprintf(w, "%schecks:\n", indent)
+		for _, c := range r.Checks {
+			fmt.Fprintf(w, "%s  %s %s [%s]", indent, statusMark(c.Status), sanitize(c.Name), sanitize(string(c.Layer)))
+			if c.Status != diagnose.StatusFail && c.Detail != "" {
+				fmt.Fprintf(w, " %s", sanitize(c.Detail))
+			}
+			fmt.Fprintln(w)
+		}
+	}
 	fmt.Fprintf(w, "%s%s %s", indent, e.bold("verdict:"), e.layerText(r.Layer))
 	if r.Summary != "" {
 		fmt.Fprintf(w, ": %s", sanitize(r.Summary))
@@ -140,6 +162,27 @@ func (e env) printReport(w io.Writer, r *diagnose.Report, indent string) {
 	}
 	if r.Fix != "" {
 		fmt.Fprintf(w, "%s%s %s\n", indent, e.bold("fix:"), sanitize(r.Fix))
+	}
+	if r.FixPolicy != "" {
+		fmt.Fprintf(w, "%s%s\n", indent, e.bold("fix policy:"))
+		for _, line := range strings.Split(strings.TrimRight(sanitizeBlock(r.FixPolicy), "\n"), "\n") {
+			fmt.Fprintf(w, "%s%s\n", indent, line)
+		}
+	}
+}
+
+// statusMark is a check status's mark in text output, as in the report's
+// own text form.
+func statusMark(s diagnose.Status) string {
+	switch s {
+	case diagnose.StatusPass:
+		return "✓"
+	case diagnose.StatusFail:
+		return "✗"
+	case diagnose.StatusUnknown:
+		return "?"
+	default:
+		return "-"
 	}
 }
 
