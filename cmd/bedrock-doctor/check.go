@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -219,7 +221,8 @@ func parseCheck(e env, args []string) (a checkArgs, code int, ok bool) {
 	fs.StringVar(&a.sessionName, "session-name", "", "role session `name` (default: bedrockdoctor-check-<time>)")
 	op := fs.String("operation", "converse", "the call to diagnose: invoke, converse, stream, converse-stream or count-tokens")
 	fs.BoolVar(&a.json, "json", false, "print the report as JSON (schema_version 1) and nothing else on stdout")
-	fs.DurationVar(&a.budget, "budget", 10*time.Second, "time allowed for the whole diagnosis")
+	a.budget = 10 * time.Second
+	fs.Var((*secondsFlag)(&a.budget), "budget", "`duration` allowed for the whole diagnosis: 10s, 1m30s, or a number of seconds")
 	fs.BoolVar(&a.probe, "probe", false, "also make one real minimal call through the role (costs tokens)")
 	pos, err := parseFlags(e, fs, args)
 	if err != nil {
@@ -285,6 +288,25 @@ func validateRegion(s string) error {
 		return fmt.Errorf("region names are lower case: did you mean %s?", strings.ToLower(s))
 	}
 	return fmt.Errorf("not a region name (want e.g. us-east-1, eu-central-2, us-gov-west-1, cn-north-1)")
+}
+
+// secondsFlag is a time.Duration flag that also takes a bare number as
+// seconds ("--budget 5"), the way people type a timeout.
+type secondsFlag time.Duration
+
+func (f *secondsFlag) String() string { return time.Duration(*f).String() }
+
+func (f *secondsFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		secs, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || math.Abs(secs) > math.MaxInt64/float64(time.Second) {
+			return errors.New("want a duration such as 10s or 1m30s, or a number of seconds")
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	*f = secondsFlag(d)
+	return nil
 }
 
 // errStuck reports a diagnosis that overran its budget by far: a bug, but

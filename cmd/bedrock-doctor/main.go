@@ -7,6 +7,7 @@
 //	bedrock-doctor check --role-arn ARN --model ID [flags]          diagnose a real setup
 //	bedrock-doctor explain [TEXT | -] [--json]                      explain an error text, offline
 //	bedrock-doctor demo [SCENARIO | FILE.json ...] [--list] [--json] run the built-in scenarios, offline
+//	bedrock-doctor version                                           module version and VCS revision
 //
 // Exit codes: 0 all clear, 1 a layer denies (named in the output), 2 usage or
 // environment error (AWS unreachable included), 3 the diagnosis could not
@@ -38,6 +39,8 @@ Usage:
       explain an error text (no AWS calls)
   bedrock-doctor demo    [SCENARIO | FILE.json ...] [--list] [--json]
       run the built-in scenarios against a local fake AWS (no account, no network)
+  bedrock-doctor version
+      print the module version and the VCS revision of this binary
 
 Run "bedrock-doctor <command> --help" for a command's flags and examples.
 
@@ -79,6 +82,8 @@ func run(ctx context.Context, e env, args []string) int {
 		return runExplain(e, rest)
 	case "demo":
 		return runDemo(ctx, e, rest)
+	case "version", "--version":
+		return runVersion(e, rest)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
