@@ -58,10 +58,7 @@ func runDemo(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	if *list {
-		for _, s := range all {
-			fmt.Fprintf(e.stdout, "%-17s expect %-17s %s\n", s.name, s.expect, s.title)
-		}
-		return exitOK
+		return e.printScenarioList(all, *asJSON)
 	}
 	chosen := all
 	if len(pos) > 0 {
