@@ -139,7 +139,8 @@ func (p *roleProvider) notes() []string {
 
 // isChainingLimit recognises STS's answer to a chained session over one hour:
 // ValidationError "The requested DurationSeconds exceeds the 1 hour session
-// limit for roles assumed by role chaining." (AWS.md §2.3).
+// limit for roles assumed by role chaining."
+// (https://repost.aws/knowledge-center/iam-role-chaining-limit).
 func isChainingLimit(err error) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" &&

@@ -4,9 +4,12 @@
 // It serves STS and IAM (awsQuery), the Bedrock control plane and Bedrock
 // Runtime (restJson1 and event streams) over real HTTP on loopback, verifies
 // SigV4 signatures with the secrets it issued, and answers with AWS's own
-// wire shapes and error texts (see /work/shared/AWS.md, cited by section in
-// the code). Every authorization decision comes from internal/iampolicy over
-// the world's real policy documents; the fake never decides access itself.
+// wire shapes and error texts, as the SDK's own deserializers read them and
+// AWS documents them (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html,
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html,
+// https://docs.aws.amazon.com/bedrock/latest/APIReference/CommonErrors.html).
+// Every authorization decision comes from internal/iampolicy over the
+// world's real policy documents; the fake never decides access itself.
 //
 // # The world
 //
