@@ -111,7 +111,10 @@ func (in *inquiry) decide() *Report {
 	default:
 		r.Layer = LayerNone
 	}
-	if r.Layer == LayerAssumeRole && len(r.Candidates) == 0 && !in.assumeTextDecides() {
+	switch {
+	case r.Layer == LayerAssumeRole && in.ev.byElimination:
+		r.Candidates = []Layer{LayerTrustPolicy, LayerOrgPolicy, LayerEndpointPolicy}
+	case r.Layer == LayerAssumeRole && len(r.Candidates) == 0 && !in.assumeTextDecides():
 		r.Candidates = assumeCandidates(r.Checks)
 	}
 	in.fillRequest(r)
@@ -148,11 +151,21 @@ func (in *inquiry) assumeLayer(failing Layer, checks []Check) Layer {
 		return reading.Layer
 	case in.sourceSideProven(checks) && checkStatus(checks, "trust-policy.evaluate") != StatusPass:
 		// AWS requires both sides of a cross-account AssumeRole; the
-		// source's is proven to allow, so the refusal is the role's.
+		// source's is proven to allow, so the refusal is not the source
+		// policy. It is the role's trust policy, unless a resource control
+		// policy of the role's organization or a VPC endpoint policy on
+		// the app's path to STS denies: STS's answer is the same for all
+		// three, and no read-only check sees the last two.
 		in.ev.byElimination = true
-		return LayerTrustPolicy
 	}
 	return LayerAssumeRole
+}
+
+// sourcePrincipal is the principal a trust policy names for a source: a
+// session's role, else the principal itself; "" for an unreadable ARN.
+func sourcePrincipal(src string) string {
+	p, _ := sourcePolicyARN(src)
+	return p
 }
 
 // sourceSideProven reports that the source principal's side of a refused
@@ -334,7 +347,7 @@ func (in *inquiry) sessionARN() string {
 // more than the text (every ARN of the expansion, the real source principal),
 // and the reading's otherwise.
 func (in *inquiry) explainLayer(r *Report) {
-	if in.seed != nil && in.seed.Layer == r.Layer && r.Summary != "" && r.Fix != "" {
+	if in.seed != nil && in.seed.Layer == r.Layer && r.Summary != "" && r.Fix != "" && !in.ev.byElimination {
 		switch r.Layer {
 		case LayerRolePermissions, LayerSourcePolicy, LayerTrustPolicy:
 			summary := r.Summary
@@ -376,6 +389,13 @@ func (in *inquiry) writeLayer(r *Report) {
 			r.Summary, r.Fix = reading.Summary, reading.Fix
 			break
 		}
+		if in.ev.byElimination {
+			r.Summary = src + " may not assume " + role + ", and the refusal is on the role's side (found by elimination: " + src + "'s own policies and its organization's SCPs allow " +
+				strings.Join(in.assumeActions(), ", ") + " on the role): the role's trust policy does not accept " + src + ", or a resource control policy of the role's organization or a VPC endpoint policy on the app's path to STS denies it"
+			r.Fix = "in account " + acct + ", make the trust policy of " + role + " trust " + orElse(sourcePrincipal(src), src) + " for " + strings.Join(in.assumeActions(), ", ") +
+				" (with the conditions the app meets); to confirm first, read the trust policy (iam:GetRole on the role in account " + acct + ", e.g. bedrock-doctor check --diagnostic-profile with read-only credentials there). If it already does, the refusal is a resource control policy of the role's organization or an STS VPC endpoint policy"
+			break
+		}
 		r.Summary = src + " could not assume " + role + ", and the checks that could tell which side refuses could not run"
 		r.Fix = "run the diagnosis with credentials that may read the role in account " + acct + " (diagnose.Options.DiagnosticConfig) and iam:SimulatePrincipalPolicy in the source account, or check both sides by hand: the source principal's policy must allow sts:AssumeRole on the role, and the role's trust policy must trust the source principal"
 	case LayerSourcePolicy:
@@ -387,10 +407,7 @@ func (in *inquiry) writeLayer(r *Report) {
 		if strings.Contains(detail, "does not exist") || strings.Contains(detail, "condition") {
 			r.Summary += ": " + detail
 		}
-		if in.ev.byElimination {
-			r.Summary += " (found by elimination: " + src + "'s own policies and its organization's SCPs allow " + strings.Join(in.assumeActions(), ", ") +
-				" on the role, so the refusal is on the role's side; a resource control policy of the role's organization would look the same)"
-		}
+
 		principal := src
 		if p, ok := sourcePolicyARN(src); ok {
 			principal = p
@@ -401,9 +418,7 @@ func (in *inquiry) writeLayer(r *Report) {
 		}
 		r.Fix = "in account " + acct + ", add a statement to the trust policy of " + role + " that trusts " + principal
 		r.FixPolicy = policyJSON(stmt)
-		if in.ev.byElimination {
-			r.Fix += "; to confirm first, read the trust policy (iam:GetRole on the role in account " + acct + ", e.g. bedrock-doctor check --diagnostic-profile with read-only credentials there)"
-		}
+
 		if len(in.ev.unmetConditions) > 0 {
 			r.Summary = "the trust policy of " + role + " in account " + acct + " trusts " + src + " only under conditions the app's AssumeRole does not meet"
 			r.Fix = "pass what the trust policy's conditions require in the app's AssumeRole (stscreds AssumeRoleOptions: ExternalID, SourceIdentity, Tags, SerialNumber/TokenCode), or change the conditions in account " + acct + ": " + strings.Join(in.ev.unmetConditions, "; ")
