@@ -381,6 +381,12 @@ func (in *inquiry) writeLayer(r *Report) {
 		r.Summary = "the base credentials do not work: " + detail
 		r.Fix = "give the app valid credentials in the source account (check AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO login, the instance or pod role, and the clock); root credentials cannot assume roles"
 	case LayerAssumeRole:
+		if hop := in.ev.hopRole; hop != "" {
+			r.Summary = "the base credentials are a role chain of the app's AWS profile, and its AssumeRole of " + hop + " was refused before the app's own role " + orElse(role, "") + " could be assumed; STS does not say which side refused"
+			r.Fix = hopFix(hop)
+			r.Candidates = []Layer{LayerSourcePolicy, LayerTrustPolicy, LayerOrgPolicy}
+			break
+		}
 		if in.assumeTextDecides() && in.ev.assumeErr != nil {
 			// STS said what is wrong with the request (a duration over a
 			// limit, a malformed parameter): that is the finding, not a

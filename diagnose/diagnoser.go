@@ -194,8 +194,14 @@ func refine(r *Report, den denial, call Call) {
 	}
 	if call.RoleARN != "" {
 		r.RoleARN = call.RoleARN
-		if a, err := arn.Parse(call.RoleARN); err == nil && r.TargetAccount == "" {
+		// The target account is the role's, whatever account the text's
+		// principal or resource is in (see Report).
+		if a, err := arn.Parse(call.RoleARN); err == nil {
 			r.TargetAccount = a.AccountID
+		}
+		if hop := chainHop(r, call.RoleARN); hop != "" {
+			r.Summary += " (a hop of the base credentials' own role chain, before the app's role " + call.RoleARN + ")"
+			r.Fix = hopFix(hop)
 		}
 	}
 	if r.Checks == nil {
@@ -242,6 +248,29 @@ func checkPrincipal(r *Report, den denial, call Call) {
 	r.Summary = "wrong principal: " + detail
 	r.Fix = fix
 	r.FixPolicy = ""
+}
+
+// chainHop returns the role of a refused AssumeRole that is not the app's
+// role: the base credentials are themselves a role chain (a shared-config
+// profile with role_arn and source_profile, or credential_source), and one
+// of its hops was refused before the app's AssumeRole could run.
+func chainHop(r *Report, appRole string) string {
+	if !strings.HasPrefix(r.Action, "sts:AssumeRole") || r.Resource == "" {
+		return ""
+	}
+	a, err := arn.Parse(r.Resource)
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+		return ""
+	}
+	if b, err := arn.Parse(appRole); err == nil && a.AccountID == b.AccountID && roleName(r.Resource) == roleName(appRole) {
+		return ""
+	}
+	return r.Resource
+}
+
+// hopFix says where a refused hop of the base credentials' chain is fixed.
+func hopFix(hop string) string {
+	return "The refused AssumeRole is of " + hop + ", which the app's AWS profile assumes to get its base credentials (role_arn with source_profile or credential_source in ~/.aws/config, or an SSO chain): check that the profile's source principal may sts:AssumeRole on " + hop + " and that its trust policy trusts that principal, or point the app at base credentials that do not need the hop."
 }
 
 func appendLayer(ls []Layer, l Layer) []Layer {

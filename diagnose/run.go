@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,6 +122,9 @@ type evidence struct {
 	// identity policies (zero value), a Deny statement, the boundary, or
 	// the session policy. It decides where the fix goes.
 	rolePolicyKind rolePolicyKind
+	// hopRole is a role of the base credentials' own chain whose
+	// AssumeRole was refused (see hopRefused).
+	hopRole string
 	// byElimination: the trust policy was named because the source side is
 	// proven to allow, not because it was read.
 	byElimination bool
@@ -285,6 +289,14 @@ func (in *inquiry) checkSourceIdentity(ctx context.Context) {
 		if c.Status == StatusUnknown {
 			c.Needs = "network access to STS"
 		}
+		if hop := hopRefused(err); hop != "" && c.Status == StatusFail {
+			// The base credentials are a role chain whose hop was
+			// refused: an AssumeRole problem of that hop, not missing
+			// credentials.
+			c.Layer = LayerAssumeRole
+			c.Detail = "the base credentials come from assuming " + hop + " (a role chain of the app's AWS profile), and that AssumeRole was refused: " + errText(err)
+			in.ev.hopRole = hop
+		}
 	} else if a, perr := arn.Parse(aws.ToString(out.Arn)); perr != nil || len(a.AccountID) != 12 {
 		// A 200 without a usable caller proves neither way.
 		c.Status, c.Detail = StatusUnknown, "sts:GetCallerIdentity answered without a usable caller ARN ("+quoteCapped(aws.ToString(out.Arn), 80)+")"
@@ -297,6 +309,26 @@ func (in *inquiry) checkSourceIdentity(ctx context.Context) {
 		}
 	}
 	in.checks = append(in.checks, c)
+}
+
+// hopRefused returns the role of a refused AssumeRole inside the retrieval
+// of the base credentials (an AccessDenied of an STS AssumeRole nested in
+// the credential chain), "" for any other error.
+func hopRefused(err error) string {
+	var op *smithy.OperationError
+	inner := ""
+	for e := err; errors.As(e, &op); e = op.Err {
+		inner = op.ServiceID + ":" + op.OperationName
+	}
+	var apiErr smithy.APIError
+	if inner != "STS:AssumeRole" || !errors.As(err, &apiErr) || !strings.HasPrefix(apiErr.ErrorCode(), "AccessDenied") {
+		return ""
+	}
+	m := ParseMessage(apiErr.ErrorMessage())
+	if a, perr := arn.Parse(m.Resource); perr == nil && a.Service == "iam" && strings.HasPrefix(a.Resource, "role/") {
+		return m.Resource
+	}
+	return ""
 }
 
 func (in *inquiry) checkAssumeRole(ctx context.Context) {
