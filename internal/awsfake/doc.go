@@ -36,9 +36,14 @@
 //
 // # The server
 //
-// [NewServer] (or [NewTLSServer] for bearer tokens) serves a world;
-// [Server.Config] returns an aws.Config pointing every client at it with
-// retries off. [Server.Script] makes an API answer a given error or a canned
+// [NewServer] (or [NewTLSServer] for bearer tokens) serves a world over
+// HTTP/1.1 and HTTP/2 (h2c with prior knowledge on plain HTTP, h2 through
+// ALPN over TLS), verifying SigV4 in both forms AWS accepts: "host" signed,
+// as the Go SDK does, or the ":authority" pseudo-header, as HTTP/2 clients
+// such as the AWS SDK for JavaScript v3 do. [Server.Config] returns an
+// aws.Config pointing every client at it with retries off. A request
+// without a signing scope (a Bedrock API key) is in the region of the
+// endpoint it reaches: [Server.RegionURL] gives each region its own. [Server.Script] makes an API answer a given error or a canned
 // Allow regardless of policies, [Server.InjectFault] adds latency, errors,
 // malformed bodies or dropped connections, [Server.SetRouter] picks the
 // destination region of cross-Region inference, and [Server.Log] lists every

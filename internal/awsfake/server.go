@@ -2,11 +2,15 @@ package awsfake
 
 import (
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -14,12 +18,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/auth/bearer"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Server is a fake AWS endpoint serving STS, IAM, the Bedrock control plane
 // and Bedrock Runtime for one World, on loopback. Like httptest.Server, the
 // caller owns it and must Close it.
+//
+// It speaks HTTP/1.1 and HTTP/2, as AWS does: HTTP/2 over TLS through ALPN
+// (NewTLSServer) and unencrypted HTTP/2 with prior knowledge (NewServer),
+// which is what the AWS SDK for JavaScript v3's Bedrock Runtime client
+// uses by default. Both SigV4 forms verify: "host" signed (HTTP/1.1, the Go
+// SDK) and ":authority" signed (HTTP/2 clients).
 type Server struct {
 	// URL is the base URL, e.g. http://127.0.0.1:40123.
 	URL   string
@@ -31,36 +40,134 @@ type Server struct {
 	scripts map[string][]*Respond
 	faults  map[string][]*Fault
 	router  Router
+
+	// Regional endpoints (RegionURL): region → URL, listener address →
+	// region, and the listeners with their serving goroutines.
+	regionURLs map[string]string
+	addrRegion map[string]string
+	listeners  []net.Listener
+	serving    sync.WaitGroup
+	closed     bool
 }
 
-// NewServer starts a plain-HTTP server for w on 127.0.0.1.
+// NewServer starts a plain-HTTP server for w on 127.0.0.1, speaking
+// HTTP/1.1 and unencrypted HTTP/2 (h2c with prior knowledge).
 func NewServer(w *World) *Server {
 	s := newServer(w)
-	s.ts = httptest.NewServer(s)
+	s.ts = httptest.NewUnstartedServer(s)
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	s.ts.Config.Protocols = &p
+	s.ts.Start()
 	s.URL = s.ts.URL
 	return s
 }
 
-// NewTLSServer starts an HTTPS server for w on 127.0.0.1; the SDK sends
-// bearer tokens only over HTTPS, so tests of Bedrock API keys need it. Use
-// Config (its HTTP client trusts the test certificate).
+// NewTLSServer starts an HTTPS server for w on 127.0.0.1, offering h2 and
+// http/1.1 through ALPN; the SDK sends bearer tokens only over HTTPS, so
+// tests of Bedrock API keys need it. Use Config (its HTTP client trusts the
+// test certificate and speaks HTTP/2) and Certificate.
 func NewTLSServer(w *World) *Server {
 	s := newServer(w)
-	s.ts = httptest.NewTLSServer(s)
+	s.ts = httptest.NewUnstartedServer(s)
+	s.ts.EnableHTTP2 = true
+	s.ts.TLS = &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
+	s.ts.StartTLS()
 	s.URL = s.ts.URL
 	return s
 }
 
 func newServer(w *World) *Server {
-	return &Server{World: w, scripts: map[string][]*Respond{}, faults: map[string][]*Fault{}}
+	return &Server{World: w, scripts: map[string][]*Respond{}, faults: map[string][]*Fault{},
+		regionURLs: map[string]string{}, addrRegion: map[string]string{}}
 }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.ts.Close() }
+// Close shuts the server down, regional endpoints included, and waits for
+// the requests in flight.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	ls := s.listeners
+	s.listeners = nil
+	s.mu.Unlock()
+	for _, l := range ls {
+		_ = l.Close()
+	}
+	s.ts.Close()
+	s.serving.Wait()
+}
 
-// Client returns an HTTP client for the server (trusting its certificate for
-// a TLS server).
+// Client returns an HTTP client for the server (trusting its certificate and
+// speaking HTTP/2 for a TLS server).
 func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Certificate returns the TLS server's certificate (nil for a plain one),
+// for clients outside the process (e.g. PEM-encoded into
+// NODE_EXTRA_CA_CERTS or AWS_CA_BUNDLE).
+func (s *Server) Certificate() *x509.Certificate { return s.ts.Certificate() }
+
+// RegionURL returns another URL of the server that stands for region, as
+// https://bedrock-runtime.REGION.amazonaws.com does on AWS. A request that
+// carries no SigV4 scope (a Bedrock API key) is in the region of the
+// endpoint it arrives at: this URL's region, or one named in a host such
+// as bedrock-runtime.us-west-2.amazonaws.com; at URL it is in us-east-1.
+// Signed requests are in their scope's region wherever they arrive. The
+// first call for a region opens its listener on 127.0.0.1.
+func (s *Server) RegionURL(region string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.regionURLs[region]; ok {
+		return u
+	}
+	if s.closed {
+		return s.URL
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("awsfake: listen for the %s endpoint: %v", region, err))
+	}
+	u := "http://" + l.Addr().String()
+	s.addrRegion[l.Addr().String()] = region
+	if s.ts.TLS != nil {
+		l = tls.NewListener(l, s.ts.TLS)
+		u = "https://" + l.Addr().String()
+	}
+	s.regionURLs[region] = u
+	s.listeners = append(s.listeners, l)
+	s.serving.Add(1)
+	go func() {
+		defer s.serving.Done()
+		_ = s.ts.Config.Serve(l)
+	}()
+	return u
+}
+
+// endpointRegion is the region of a request without a SigV4 scope: its
+// regional listener's, a region in its host name, or us-east-1.
+func (s *Server) endpointRegion(r *http.Request) string {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		s.mu.Lock()
+		region := s.addrRegion[a.String()]
+		s.mu.Unlock()
+		if region != "" {
+			return region
+		}
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	for _, label := range strings.Split(host, ".") {
+		if regionLabel.MatchString(label) {
+			return label
+		}
+	}
+	return "us-east-1"
+}
+
+// regionLabel matches a region name as a host name label.
+var regionLabel = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
 
 // Config returns an aws.Config whose every client talks to the server with
 // the given credentials, in region, with retries off.
@@ -75,14 +182,14 @@ func (s *Server) Config(region string, c Credentials) aws.Config {
 }
 
 // BearerConfig returns an aws.Config for a TLS server whose Bedrock Runtime
-// client authenticates with a bearer token (a Bedrock API key).
+// client authenticates with a bearer token (a Bedrock API key). A bearer
+// request carries no signing scope: like AWS, the fake reads its region
+// from the endpoint, here RegionURL(region).
 func (s *Server) BearerConfig(region, token string) aws.Config {
 	cfg := s.Config(region, Credentials{AccessKeyID: "AKIAUNUSEDUNUSED0000", SecretAccessKey: "unused"})
+	cfg.BaseEndpoint = aws.String(s.RegionURL(region))
 	cfg.BearerAuthTokenProvider = bearer.StaticTokenProvider{Token: bearer.Token{Value: token}}
 	cfg.AuthSchemePreference = []string{"httpBearerAuth"}
-	// A bearer request carries no signing scope; real AWS reads the region
-	// from the host name, the fake from this header.
-	cfg.APIOptions = append(cfg.APIOptions, smithyhttp.AddHeaderValue(regionHeader, region))
 	return cfg
 }
 
@@ -102,6 +209,7 @@ type LogEntry struct {
 	Resource  string // the resource a denial named
 	RequestID string
 	Attempt   string // amz-sdk-request header, e.g. "attempt=1; max=1"
+	Proto     string // "HTTP/1.1" or "HTTP/2.0"
 	// Truth is the ground truth of an authentication failure (any
 	// service), an sts:AssumeRole or a Bedrock Runtime model invocation:
 	// every layer that would deny the request on its own, by the
@@ -260,9 +368,6 @@ func (s *Server) takeFault(service, action string) *Fault {
 	return nil
 }
 
-// regionHeader names the region of a request that has no SigV4 scope.
-const regionHeader = "X-Awsfake-Region"
-
 // maxBody bounds request bodies; Bedrock's own limit is far below.
 const maxBody = 25 << 20
 
@@ -276,7 +381,7 @@ func newRequestID() string {
 // ServeHTTP answers one AWS request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{s: s, w: w, r: r, reqID: newRequestID()}
-	c.entry = LogEntry{Time: time.Now().UTC(), RequestID: c.reqID, Attempt: r.Header.Get("Amz-Sdk-Request")}
+	c.entry = LogEntry{Time: time.Now().UTC(), RequestID: c.reqID, Attempt: r.Header.Get("Amz-Sdk-Request"), Proto: r.Proto}
 	defer func() {
 		s.mu.Lock()
 		s.log = append(s.log, c.entry)
@@ -317,8 +422,8 @@ func (c *call) dispatch() {
 	if sigErr == nil && sig != nil {
 		scopeService = sig.service
 		c.region = sig.region
-	} else if c.region = r.Header.Get(regionHeader); c.region == "" {
-		c.region = "us-east-1"
+	} else {
+		c.region = c.s.endpointRegion(r)
 	}
 	var h handler
 	if r.Method == http.MethodPost && r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
@@ -431,14 +536,16 @@ func (c *call) applyFault(f *Fault) (done bool) {
 	}
 	switch {
 	case f.Drop:
+		c.entry.Status = 0
 		if hj, ok := c.w.(http.Hijacker); ok {
 			conn, _, err := hj.Hijack()
 			if err == nil {
 				_ = conn.Close()
 			}
+			return true
 		}
-		c.entry.Status = 0
-		return true
+		// HTTP/2 has no connection to hijack: reset the stream.
+		panic(http.ErrAbortHandler)
 	case f.Malformed:
 		c.header()
 		if c.proto == protoQuery {
