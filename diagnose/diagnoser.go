@@ -217,6 +217,12 @@ func refine(r *Report, den denial, call Call) {
 		})
 	}
 	checkPrincipal(r, den, call)
+	if r.Action == "" && r.Resource == "" && call.RoleARN != "" && call.RoleCredentials != nil && den.inCredentials && den.service == "STS" {
+		// The app's AssumeRole failed before Bedrock was called: that is
+		// the denied request, even when its text names no principal.
+		r.Action, r.Resource = "sts:AssumeRole", call.RoleARN
+	}
+	r.ResourceRegion = resourceRegion(r.Resource)
 }
 
 // checkPrincipal names the wrong principal: a Bedrock call denied to someone
