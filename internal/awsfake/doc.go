@@ -29,8 +29,11 @@
 // subscription-failed, agreement-pending, use-case-missing, not-available —
 // "guardrails", "applicationProfiles"), VPC "endpoints" and the users whose
 // traffic crosses them, fixed cross-Region "routes", the access-denied
-// wording ("messages": omitReason, omitPolicyArn), the app's "target" and
-// the author's "expect". Access keys are generated at load time and
+// wording ("messages": omitReason, omitPolicyArn), the app's "target",
+// how the app builds its client ("app": forgetsRole, deletedKey,
+// externalId, diagnosticUser) and the author's "expect". The CLI demo's
+// files wrap a scenario under "world" with a "title", "fixedBy" and the
+// "app"; [ParseScenario] reads both forms. Access keys are generated at load time and
 // returned by [Scenario.Credentials] (and Bedrock API keys, for users with
 // "bearerToken": true, by [Scenario.BearerToken]); none is stored in a file.
 //

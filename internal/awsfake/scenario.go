@@ -20,10 +20,15 @@ var ErrScenario = errors.New("invalid scenario")
 type Scenario struct {
 	Name        string
 	Description string
-	World       *World
+	// Title (one line: what is wrong) and FixedBy (who fixes it, where)
+	// come from a demo file's wrapper; empty for a bare scenario.
+	Title, FixedBy string
+	World          *World
 	// Target is what the app in the scenario does: who it is, the role it
 	// assumes and the model it calls.
 	Target ScenarioTarget
+	// App is how the app builds its client around the target.
+	App ScenarioApp
 	// Expect is the outcome the scenario's author states, e.g.
 	// {"layer": "trust-policy"}; the fake never reads it.
 	Expect map[string]string
@@ -40,6 +45,25 @@ type ScenarioTarget struct {
 	Region    string `json:"region"`
 	Operation string `json:"operation"`
 }
+
+// ScenarioApp is how a scenario's app builds its client: by default it
+// assumes the target's role with its base credentials and nothing else.
+type ScenarioApp struct {
+	// ForgetsRole: the app never assumes the role (it calls Bedrock with
+	// its base credentials, the role ARN only configured for a diagnosis).
+	ForgetsRole bool `json:"forgetsRole"`
+	// DeletedKey: the app's access key is one the world never issued.
+	DeletedKey bool `json:"deletedKey"`
+	// ExternalID is the external id the app passes to AssumeRole.
+	ExternalID string `json:"externalId"`
+	// DiagnosticUser, "ACCOUNT/USER", is a read-only auditor in the
+	// role's account whose credentials a diagnosis may use.
+	DiagnosticUser string `json:"diagnosticUser"`
+}
+
+// Users returns the "ACCOUNT/USER" names of every user the file declares,
+// sorted: the keys of Credentials.
+func (s *Scenario) Users() []string { return sortedKeys(s.keys) }
 
 // BearerToken returns the Bedrock API key issued to "ACCOUNT/USER" (a user
 // with "bearerToken": true).
@@ -67,7 +91,18 @@ type scenarioFile struct {
 	Routes        map[string]string `json:"routes"`
 	Messages      *scenarioMessages `json:"messages"`
 	Target        ScenarioTarget    `json:"target"`
+	App           *ScenarioApp      `json:"app"`
 	Expect        map[string]string `json:"expect"`
+}
+
+// demoFile is the wrapper of the CLI demo's scenarios
+// (cmd/bedrock-doctor/scenarios): a bare scenario under "world", with what
+// the demo shows about it.
+type demoFile struct {
+	Title   string          `json:"title"`
+	FixedBy string          `json:"fixedBy"`
+	App     *ScenarioApp    `json:"app"`
+	World   json.RawMessage `json:"world"`
 }
 
 // scenarioMessages is the access-denied wording (World.Messages).
@@ -187,13 +222,59 @@ func LoadScenario(fsys fs.FS, path string) (*Scenario, error) {
 	return s, nil
 }
 
-// ParseScenario builds a scenario from its JSON text.
+// ParseScenario builds a scenario from its JSON text: a bare scenario, or
+// a demo file that wraps one under "world" with "title", "fixedBy" and
+// "app".
 func ParseScenario(data []byte) (*Scenario, error) {
-	var f scenarioFile
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, fmt.Errorf("decode: %v: %w", err, ErrScenario)
+	}
+	var s *Scenario
+	if _, wrapped := top["world"]; !wrapped {
+		var err error
+		if s, err = parseBare(data); err != nil {
+			return nil, err
+		}
+	} else {
+		var d demoFile
+		if err := strictDecode(data, &d); err != nil {
+			return nil, err
+		}
+		var err error
+		if s, err = parseBare(d.World); err != nil {
+			return nil, fmt.Errorf("world: %w", err)
+		}
+		if d.App != nil {
+			if s.App != (ScenarioApp{}) {
+				return nil, fmt.Errorf("app given twice, in the file and in its world: %w", ErrScenario)
+			}
+			s.App = *d.App
+		}
+		s.Title, s.FixedBy = d.Title, d.FixedBy
+	}
+	if u := s.App.DiagnosticUser; u != "" {
+		if _, ok := s.keys[u]; !ok {
+			return nil, fmt.Errorf("app.diagnosticUser %q is not a user of the world: %w", u, ErrScenario)
+		}
+	}
+	return s, nil
+}
+
+func strictDecode(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("decode: %v: %w", err, ErrScenario)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decode: %v: %w", err, ErrScenario)
+	}
+	return nil
+}
+
+// parseBare builds a bare scenario.
+func parseBare(data []byte) (*Scenario, error) {
+	var f scenarioFile
+	if err := strictDecode(data, &f); err != nil {
+		return nil, err
 	}
 	b := &builder{w: NewWorld(), keys: map[string]Credentials{}, tokens: map[string]string{}}
 	if f.Partition != "" {
@@ -206,7 +287,11 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	// The target's role is the one the app means to use: a Bedrock call
 	// signed by anyone else is a wrong principal in the ground truth.
 	b.w.SetAppRole(f.Target.RoleARN)
-	return &Scenario{Name: f.Name, Description: f.Description, World: b.w, Target: f.Target, Expect: f.Expect, keys: b.keys, tokens: b.tokens}, nil
+	s := &Scenario{Name: f.Name, Description: f.Description, World: b.w, Target: f.Target, Expect: f.Expect, keys: b.keys, tokens: b.tokens}
+	if f.App != nil {
+		s.App = *f.App
+	}
+	return s, nil
 }
 
 // builder records the first error so the build reads as a list of steps.

@@ -90,3 +90,45 @@ func TestParseScenarioErrors(t *testing.T) {
 		t.Error("missing file loaded")
 	}
 }
+
+// TestParseScenarioForms: a demo file wraps a bare scenario under "world"
+// with a title, who fixes it and how the app builds its client; both forms
+// load, and the app's diagnostic user must be a user of the world.
+func TestParseScenarioForms(t *testing.T) {
+	bare, err := os.ReadFile("testdata/scenarios/trust-wrong-account.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := ParseScenario(bare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.App.DiagnosticUser != "222222222222/bedrockdoctor-auditor" || sc.Title != "" {
+		t.Errorf("bare: app %+v, title %q", sc.App, sc.Title)
+	}
+	if got := strings.Join(sc.Users(), ","); got != "111111111111/app,222222222222/bedrockdoctor-auditor" {
+		t.Errorf("users %s", got)
+	}
+	world := `{"name":"w","accounts":[{"id":"111111111111","users":[{"name":"app"}]}]}`
+	wrapped := `{"title":"t","fixedBy":"f","app":{"externalId":"x"},"world":` + world + `}`
+	sc, err = ParseScenario([]byte(wrapped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Name != "w" || sc.Title != "t" || sc.FixedBy != "f" || sc.App.ExternalID != "x" {
+		t.Errorf("wrapped: %+v", sc)
+	}
+	for name, doc := range map[string]string{
+		"app twice":         `{"app":{"externalId":"x"},"world":{"app":{"externalId":"y"}}}`,
+		"wrapper field":     `{"titel":"t","world":{}}`,
+		"diagnostic user":   `{"app":{"diagnosticUser":"111111111111/nobody"},"world":` + world + `}`,
+		"bad world":         `{"world":{"accounts":[{"id":"1"}]}}`,
+		"bare diagnostic":   `{"app":{"diagnosticUser":"1/x"}}`,
+		"world not object":  `{"world":[]}`,
+		"top not an object": `[]`,
+	} {
+		if _, err := ParseScenario([]byte(doc)); !errors.Is(err, ErrScenario) {
+			t.Errorf("%s: got %v, want ErrScenario", name, err)
+		}
+	}
+}
