@@ -282,7 +282,9 @@ func converse(ctx context.Context, br *bedrockruntime.Client, model string) erro
 func (e env) printScenario(i, n int, s scenario, res demoResult) {
 	w := e.stdout
 	fmt.Fprintf(w, "%s\n", e.bold(fmt.Sprintf("━━ %d/%d %s: %s", i, n, sanitize(s.name), sanitize(s.title))))
-	fmt.Fprintf(w, "  %s\n", e.dim(sanitize(s.description)))
+	if s.description != "" && s.description != s.title {
+		fmt.Fprintf(w, "  %s\n", e.dim(sanitize(s.description)))
+	}
 	fmt.Fprintf(w, "  %s Converse %s in %s as %s", e.dim("call:"), sanitize(s.target.ModelID), sanitize(s.target.Region), sanitize(s.target.Principal))
 	if s.app.ForgetsRole {
 		fmt.Fprintf(w, " (meant to assume %s)\n", sanitize(s.target.RoleARN))

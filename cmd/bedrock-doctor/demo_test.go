@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -159,6 +160,31 @@ func TestColorFor(t *testing.T) {
 	for _, tt := range tests {
 		if got := colorFor(tt.terminal, tt.env); got != tt.want {
 			t.Errorf("%s: colorFor = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestDemoBareScenarioFiles is the README's own command: the bare awsfake
+// scenario files run as demo worlds, each diagnosed as its author expects,
+// each title printed once and every "fixed by" saying who.
+func TestDemoBareScenarioFiles(t *testing.T) {
+	files, err := filepath.Glob("../../internal/awsfake/testdata/scenarios/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("scenario files: %v %v", files, err)
+	}
+	r := runCLI(t, nil, "", append([]string{"demo"}, files...)...)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(line, "━━ ") {
+			title := line[strings.Index(line, ": ")+2:]
+			if n := strings.Count(r.stdout, title); n != 1 {
+				t.Errorf("title printed %d times: %s", n, title)
+			}
+		}
+		if i := strings.Index(line, "fixed by"); i >= 0 && strings.TrimSpace(line[i+len("fixed by"):]) == "" {
+			t.Errorf("fixed by nobody named: %q", line)
 		}
 	}
 }

@@ -23,32 +23,6 @@ import (
 //go:embed scenarios/*.json
 var scenarioFS embed.FS
 
-// demoFile is the format of a file under scenarios/.
-type demoFile struct {
-	// Title is one line: what is wrong.
-	Title string `json:"title"`
-	// FixedBy says who fixes it, where.
-	FixedBy string  `json:"fixedBy"`
-	App     demoApp `json:"app"`
-	// World is an awsfake scenario (awsfake.ParseScenario); its target is
-	// the app's call and its expect.layer the expected diagnosis.
-	World json.RawMessage `json:"world"`
-}
-
-// demoApp is how the app in a scenario builds its client.
-type demoApp struct {
-	// ForgetsRole: the app keeps bedrockruntime.NewFromConfig with
-	// client.AppendDiagnosis (RoleARN set) and never assumes the role.
-	ForgetsRole bool `json:"forgetsRole"`
-	// DeletedKey: the app's access key is one the world never issued.
-	DeletedKey bool `json:"deletedKey"`
-	// ExternalID is the external id the app passes to AssumeRole.
-	ExternalID string `json:"externalId"`
-	// DiagnosticUser, "ACCOUNT/USER", gives the diagnosis that user's
-	// credentials for the target account (diagnose.Options.DiagnosticConfig).
-	DiagnosticUser string `json:"diagnosticUser"`
-}
-
 // scenario is one loaded demo world.
 type scenario struct {
 	name        string
@@ -56,40 +30,52 @@ type scenario struct {
 	who         string
 	description string
 	expect      diagnose.Layer
-	app         demoApp
+	app         awsfake.ScenarioApp
 	target      awsfake.ScenarioTarget
-	// world is the awsfake scenario's text, parsed afresh for each run:
-	// a run changes its world (sessions, Marketplace subscriptions).
+	// world is the file's text (a demo file or a bare awsfake scenario),
+	// parsed afresh for each run: a run changes its world (sessions,
+	// Marketplace subscriptions).
 	world []byte
 }
 
 // errDemoFile is wrapped by every error for a bad demo file.
 var errDemoFile = errors.New("invalid demo scenario")
 
-// parseScenario reads a demo file and checks its world builds.
+// parseScenario reads a demo file (an awsfake scenario wrapped with
+// "title", "fixedBy" and "app") or a bare awsfake scenario, and checks that
+// its world builds and that the demo can play it.
 func parseScenario(data []byte) (scenario, error) {
-	var f demoFile
-	if isPlainWorld(data) {
-		// A bare awsfake scenario (as in internal/awsfake/testdata): the
-		// app builds its client in the usual way.
-		f.World = data
-	} else {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return scenario{}, fmt.Errorf("decode: %v: %w", err, errDemoFile)
+	}
+	world, wrapped := top["world"]
+	_, bare := top["accounts"]
+	if !wrapped && !bare {
+		// Neither a world nor a demo file around one: name what is
+		// unknown, else what is missing.
+		var f struct {
+			Title   string               `json:"title"`
+			FixedBy string               `json:"fixedBy"`
+			App     *awsfake.ScenarioApp `json:"app"`
+		}
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&f); err != nil {
 			return scenario{}, fmt.Errorf("decode: %v: %w", err, errDemoFile)
 		}
-	}
-	if len(f.World) == 0 {
 		return scenario{}, fmt.Errorf("no world: %w", errDemoFile)
 	}
-	sc, err := awsfake.ParseScenario(f.World)
+	if wrapped && string(bytes.TrimSpace(world)) == "null" {
+		return scenario{}, fmt.Errorf("no world: %w", errDemoFile)
+	}
+	sc, err := awsfake.ParseScenario(data)
 	if err != nil {
-		return scenario{}, fmt.Errorf("world: %w", err)
+		return scenario{}, err
 	}
 	s := scenario{
-		name: sc.Name, title: f.Title, who: f.FixedBy, description: sc.Description,
-		expect: diagnose.Layer(sc.Expect["layer"]), app: f.App, target: sc.Target, world: f.World,
+		name: sc.Name, title: sc.Title, who: sc.FixedBy, description: sc.Description,
+		expect: diagnose.Layer(sc.Expect["layer"]), app: sc.App, target: sc.Target, world: data,
 	}
 	switch {
 	case s.name == "":
@@ -104,27 +90,32 @@ func parseScenario(data []byte) (scenario, error) {
 	if _, ok := sc.Credentials(s.target.Principal); !ok {
 		return s, fmt.Errorf("scenario %s: target principal %q is not a user of the world: %w", s.name, s.target.Principal, errDemoFile)
 	}
-	if u := s.app.DiagnosticUser; u != "" {
-		if _, ok := sc.Credentials(u); !ok {
-			return s, fmt.Errorf("scenario %s: diagnosticUser %q is not a user of the world: %w", s.name, u, errDemoFile)
-		}
-	}
 	if s.title == "" {
-		s.title = s.description
+		// A bare scenario: its description says what is wrong.
+		s.title, s.description = s.description, ""
+	}
+	if s.who == "" {
+		s.who = fixedBy[s.expect]
 	}
 	return s, nil
 }
 
-// isPlainWorld reports a bare awsfake scenario: a JSON object with the
-// world's "accounts" and no "world" wrapper.
-func isPlainWorld(data []byte) bool {
-	var top map[string]json.RawMessage
-	if json.Unmarshal(data, &top) != nil {
-		return false
-	}
-	_, wrapped := top["world"]
-	_, accounts := top["accounts"]
-	return accounts && !wrapped
+// fixedBy is who fixes each layer, where (DESIGN.md's table), for worlds
+// that do not say.
+var fixedBy = map[diagnose.Layer]string{
+	diagnose.LayerNone:            "nobody",
+	diagnose.LayerCredentials:     "the app's environment (source account)",
+	diagnose.LayerAssumeRole:      "source account IAM, target account IAM or the organization (the checks narrow it)",
+	diagnose.LayerSourcePolicy:    "source account IAM",
+	diagnose.LayerTrustPolicy:     "target account IAM: the role's trust policy",
+	diagnose.LayerWrongPrincipal:  "the app's configuration",
+	diagnose.LayerRolePermissions: "target account IAM (or the session policy the app passes)",
+	diagnose.LayerOrgPolicy:       "the organization's administrators",
+	diagnose.LayerEndpointPolicy:  "the network/VPC owner",
+	diagnose.LayerModelAccess:     "target account Bedrock admin",
+	diagnose.LayerRegion:          "the app's configuration",
+	diagnose.LayerModelID:         "the app's configuration",
+	diagnose.LayerUnknown:         "(the report names the check that would decide)",
 }
 
 // loadScenarios reads every *.json file of fsys's root, in name order.
