@@ -224,5 +224,15 @@ func (w *World) Assume(r *Role, sessionName string, d time.Duration) Credentials
 	return w.issueSession(&Session{Role: r, Name: sessionName, Expires: time.Now().Add(d).UTC()}, "").Credentials
 }
 
+// AssumeByARN is Assume for the role with this ARN (path included); ok is
+// false when the world has no such role.
+func (w *World) AssumeByARN(roleARN, sessionName string, d time.Duration) (c Credentials, ok bool) {
+	r := w.roleByARN(roleARN)
+	if r == nil {
+		return Credentials{}, false
+	}
+	return w.Assume(r, sessionName, d), true
+}
+
 // String makes sessions print without secrets.
 func (s *Session) String() string { return fmt.Sprintf("session %s", s.ARN()) }
