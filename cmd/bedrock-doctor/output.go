@@ -186,9 +186,10 @@ func statusMark(s diagnose.Status) string {
 	}
 }
 
-// printRunbook writes the report's text form, indented and sanitised.
+// printRunbook writes the report's text form (the demo's), indented,
+// sanitised and in the CLI's words (cliReport).
 func (e env) printRunbook(w io.Writer, r *diagnose.Report, indent string) {
-	for _, line := range strings.Split(strings.TrimRight(sanitizeBlock(r.String()), "\n"), "\n") {
+	for _, line := range strings.Split(strings.TrimRight(sanitizeBlock(cliReport(r).String()), "\n"), "\n") {
 		fmt.Fprintf(w, "%s%s\n", indent, line)
 	}
 }
