@@ -21,9 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
+	"github.com/bedrockdoctor/bedrockdoctor/bedrocktest"
 	"github.com/bedrockdoctor/bedrockdoctor/client"
 	"github.com/bedrockdoctor/bedrockdoctor/diagnose"
-	"github.com/bedrockdoctor/bedrockdoctor/examples/internal/localaws"
 )
 
 func main() {
@@ -37,9 +37,11 @@ func main() {
 
 	var cfg aws.Config
 	if *local {
-		env := localaws.RegionDenySCP()
-		defer env.Close()
-		cfg, *roleARN, *externalID, *model = env.Config, env.RoleARN, env.ExternalID, env.ModelID
+		srv := bedrocktest.NewServer(localWorld())
+		defer srv.Close()
+		// What config.LoadDefaultConfig gives the app, in the local world.
+		cfg = srv.Config("arn:aws:iam::111111111111:user/app", "us-east-1")
+		*roleARN, *externalID = "arn:aws:iam::222222222222:role/BedrockInvoker", "example-external-id"
 	} else {
 		var err error
 		if cfg, err = config.LoadDefaultConfig(ctx); err != nil {
@@ -83,4 +85,31 @@ func main() {
 		return
 	}
 	log.Fatal(err)
+}
+
+// localWorld is the offline world of -local: the app in account
+// 111111111111 assumes BedrockInvoker in 222222222222 with an external id;
+// the organization's "approved regions" SCP denies us-east-2, where the us.
+// inference profile routes the call: the diagnosis names org-policy.
+func localWorld() *bedrocktest.World {
+	const sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+	us := []string{"us-east-1", "us-east-2", "us-west-2"}
+	w := bedrocktest.NewWorld()
+	w.Model(bedrocktest.Model{ID: sonnet, Provider: "Anthropic", Regions: us})
+	w.Profile(bedrocktest.Profile{ID: "us." + sonnet, Model: sonnet, Sources: us})
+	w.Route("us."+sonnet, "us-east-2")
+	org := w.Organization("o-example1", "999999999999")
+	org.Account("111111111111").User("app").Inline("assume", `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::222222222222:role/BedrockInvoker"},
+ {"Effect":"Allow","Action":"iam:SimulatePrincipalPolicy","Resource":"arn:aws:iam::111111111111:user/app"}]}`)
+	tgt := org.Account("222222222222").SCP("p-approvedregions", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":["iam:*","sts:*","organizations:*"],"Resource":"*",
+ "Condition":{"StringNotEquals":{"aws:RequestedRegion":["us-east-1","us-west-2"]}}}]}`)
+	// The confused-deputy guard for a third party: an external id.
+	tgt.Role("BedrockInvoker", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/app"},"Action":"sts:AssumeRole",
+ "Condition":{"StringEquals":{"sts:ExternalId":"example-external-id"}}}]}`).
+		Inline("invoke", `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Action":["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"],
+  "Resource":["arn:aws:bedrock:*::foundation-model/*","arn:aws:bedrock:*:222222222222:inference-profile/*"]},
+ {"Effect":"Allow","Action":["bedrock:Get*","bedrock:List*","iam:GetRole","iam:ListRolePolicies","iam:GetRolePolicy","iam:ListAttachedRolePolicies","iam:GetPolicy","iam:GetPolicyVersion","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}`)
+	return w
 }
