@@ -36,6 +36,9 @@ var accessCodes = map[string]bool{
 	"RegionDisabledException":     true,
 	"AuthFailure":                 true,
 	"RequestExpired":              true,
+	// A web identity token STS would not take: an OpenID Connect provider
+	// missing in the role's account, a wrong audience, a malformed token.
+	"InvalidIdentityToken": true,
 }
 
 // maybeCodes are diagnosed only when the text is one users mistake for an

@@ -32,9 +32,22 @@ const maxQuoted = 512
 //   - an IAM denial without a reason suffix is unknown with candidates
 //     role-permissions, org-policy, endpoint-policy: an identity policy, an
 //     SCP or an endpoint policy all produce the bare form;
-//   - "The provided model identifier is invalid." and "Model not found." are
-//     unknown with candidates model-id and region: AWS returns them both for
-//     a wrong id and for a model not offered in the region;
+//   - "The provided model identifier is invalid.", "Model not found." and
+//     "Could not resolve the foundation model from the provided model
+//     identifier." are unknown with candidates model-id and region: AWS
+//     returns them both for a wrong id and for a model not offered in the
+//     region. They are region when the text shows both the model id and the
+//     region the call went to (an endpoint host, a CloudTrail awsRegion) and
+//     the id is a geographic inference profile (eu., apac., us., us-gov.,
+//     jp., au.; not ca., whose spelling is unconfirmed) or a global one
+//     that cannot be called from that region;
+//   - an AssumeRoleWithWebIdentity or AssumeRoleWithSAML refused is
+//     trust-policy: no IAM principal signs those calls, so no source policy
+//     can be at fault; the role's trust policy, its identity provider or
+//     the role's existence is. STS finding no OpenID Connect provider for
+//     the token's issuer is trust-policy too; "Incorrect token audience" is
+//     unknown with candidates credentials (the token the app asked for) and
+//     trust-policy (the provider's audiences);
 //   - a reason suffix naming an identity-based policy, a permissions
 //     boundary or a session policy is role-permissions (on sts:AssumeRole:
 //     source-policy); an SCP or RCP is org-policy; a VPC endpoint policy is
@@ -45,13 +58,35 @@ const maxQuoted = 512
 //
 // Legacy and end-of-life model texts are model-id: the fix is another model
 // id (the Bedrock message itself says "Please upgrade to an active model").
+// So are a model id that fails the API's pattern, a model the operation
+// does not support (streaming included), a model that needs an inference
+// profile ("Cross region inference is required for this model" included)
+// and a guardrail identifier Bedrock does not know. Account-level gates (the
+// use-case form, however wrapped; a data retention mode the model may not be
+// served under; explicit prompt caching not enabled; a model not available
+// for the account) are model-access.
 //
 // Texts that are not about access (throttling, quotas, service faults, a bad
-// request body) get LayerUnknown with a Summary starting "not an access
-// denial:"; Message.Kind tells callers such as the client middleware to
-// leave those errors alone.
+// request body, no network) get LayerUnknown, NotAccess set and a Summary
+// starting "not an access denial:"; Message.Kind tells callers such as the
+// client middleware to leave those errors alone.
 func Explain(text string) *Report {
 	return explainMessage(ParseMessage(text))
+}
+
+// explainCall is Explain on an already parsed text completed with what the
+// client knows about the failed call: the region it called and the model id
+// it passed, where the text does not show them (SDK error strings never
+// do). The region decides, with no AWS call, a geographic inference profile
+// called from outside its geography.
+func explainCall(m Message, region, modelID string) *Report {
+	if m.Region == "" {
+		m.Region = region
+	}
+	if m.ModelID == "" {
+		m.ModelID = modelID
+	}
+	return explainMessage(m)
 }
 
 // explainMessage is Explain on an already parsed text.
@@ -169,14 +204,33 @@ func (e *explainer) decide() {
 		e.set(LayerCredentials, nil, "the request was signed with a clock outside AWS's 5-minute window"+e.inAssume(),
 			"Synchronise the machine's clock (NTP); SigV4 signatures are only valid within minutes of AWS's time.")
 	case KindNoCredentials:
-		e.set(LayerCredentials, nil, "the SDK found no usable base credentials",
-			"Provide base credentials: a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an attached role (instance profile, ECS task role, EKS Pod Identity or IRSA) reachable from this process.")
+		summary, fix := "the SDK found no usable base credentials", "Provide base credentials: a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an attached role (instance profile, ECS task role, EKS Pod Identity or IRSA) reachable from this process."
+		if p := credentialProvider(m.Text); p != "" {
+			summary = "the SDK could not get base credentials from its " + p + " provider"
+			if f, ok := providerFix[p]; ok {
+				fix = f
+			}
+		}
+		if strings.Contains(asciiLower(m.Text), "response did not contain") {
+			summary += ": the credential source answered without a complete set of credentials"
+			fix = "Check the credential source the SDK uses: for an instance role behind IMDSv2 in a container, raise the instance's metadata hop limit to 2 (or give the container its own role); for a container or Pod Identity agent, that its endpoint and token are reachable; for a credential_process, that it prints AccessKeyId, SecretAccessKey, SessionToken and Expiration. Or provide credentials another way (a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)."
+		}
+		e.set(LayerCredentials, nil, summary, fix)
 	case KindSSOExpired:
 		e.set(LayerCredentials, nil, "the IAM Identity Center (SSO) token has expired or is invalid",
 			"Run aws sso login for the profile the app uses, then retry.")
 	case KindBearerKeyInvalid:
 		e.set(LayerCredentials, nil, "Bedrock rejected the API key (bearer token) sent instead of SigV4 credentials",
 			"Create a new Bedrock API key in the region the client calls and set AWS_BEARER_TOKEN_BEDROCK to it, or unset AWS_BEARER_TOKEN_BEDROCK so the client signs with IAM credentials.")
+	case KindMissingAuthentication:
+		e.set(LayerCredentials, nil, "the request reached AWS with no credentials at all: neither a SigV4 signature nor a Bedrock API key (bearer token) in its Authorization header",
+			"Give the client credentials it actually sends: set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key (and use a client version that sends it), or provide IAM credentials so it signs with SigV4; check that no proxy or gateway between the app and AWS strips the Authorization header.")
+	case KindIdentityProviderMissing:
+		e.set(LayerTrustPolicy, nil, "STS found no OpenID Connect identity provider for the web identity token's issuer in the account of the role"+e.roleText()+": the role's side (its identity-provider configuration), not the app's token",
+			"In the account that owns the role, create the IAM OIDC identity provider for the token's issuer URL (for EKS: the cluster's OIDC issuer, e.g. eksctl utils associate-iam-oidc-provider; for GitHub Actions: https://token.actions.githubusercontent.com), matching the token's iss exactly, with the token's audience in its client id list; or pass the ARN of a role in the account that has that provider.")
+	case KindTokenAudience:
+		e.set(LayerUnknown, []Layer{LayerCredentials, LayerTrustPolicy}, "STS refused the web identity token"+e.roleText()+" because its audience (aud) is not one the account's OpenID Connect provider lists",
+			"Either the app asks its identity provider for a token with the wrong audience (the usual one for AWS is sts.amazonaws.com; for EKS IRSA the projected token's audience), or the IAM OIDC provider's client id list in the role's account lacks the audience the token carries: compare the token's aud claim with that list, and fix whichever side is wrong.")
 
 	case KindRoleChainingDuration:
 		e.set(LayerAssumeRole, nil, "the requested session duration is over the 1-hour limit of role chaining"+e.roleText(),
@@ -189,6 +243,11 @@ func (e *explainer) decide() {
 			"STS refused the role assumption"+e.roleText()+" for its MFA: the role's trust policy (aws:MultiFactorAuthPresent) or a policy of the source principal requires MFA, and the call did not carry a valid MFA serial number and one-time code",
 			"Pass both the MFA device's serial number and a current one-time code with the AssumeRole call (stscreds AssumeRoleOptions.SerialNumber and TokenProvider), or, if MFA is not meant to be required for this app, change the trust policy's or the source policy's MFA condition.")
 	case KindAssumeRoleInvalid:
+		if mfaCodeMissing(m.Text) {
+			e.set(LayerAssumeRole, nil, "the role assumption"+e.roleText()+" could not run: it requires MFA (the profile's mfa_serial, or AssumeRoleOptions.SerialNumber) and the app gave the SDK no way to get a one-time code, so no AssumeRole call was made",
+				"Give the SDK an MFA token provider (Go: stscreds AssumeRoleOptions.TokenProvider, or config.WithAssumeRoleCredentialOptions for a shared-config profile; JS v3: mfaCodeProvider), or, for an app that runs unattended and cannot type a code, use a role or profile that does not require MFA (no mfa_serial, and no aws:MultiFactorAuthPresent condition in the role's trust policy).")
+			break
+		}
 		e.set(LayerAssumeRole, nil, "STS rejected the AssumeRole request itself"+e.roleText()+" as invalid (a malformed role ARN, session name, external id, tags or policy): the app's configuration, not its credentials",
 			"Correct the AssumeRole parameters the app passes (the role ARN is arn:PARTITION:iam::ACCOUNT:role/NAME; session names are 2–64 characters of [\\w+=,.@-]); the text names the field.")
 	case KindRegionDisabled:
@@ -202,6 +261,12 @@ func (e *explainer) decide() {
 	case KindUseCaseForm:
 		e.set(LayerModelAccess, nil, "the Anthropic use-case form has not been submitted for the account",
 			"Submit the Anthropic first-time-use form for the account that owns the role (Bedrock console, or PutUseCaseForModelAccess), once per account or in the organization's management account; AWS says to retry up to 15 minutes later.")
+	case KindDataRetention:
+		e.set(LayerModelAccess, nil, "the account's Bedrock data retention mode is not one this model may be served under"+e.forAccount()+" (an account-level setting, not a request parameter)",
+			"Set the data retention mode the model requires for the account, or for a Bedrock project the app uses, in the region the client calls (bedrock PutAccountDataRetention; the model card lists the modes the model allows), or use a model that allows the account's current mode.")
+	case KindPromptCachingAccess:
+		e.set(LayerModelAccess, nil, "the account is not enabled for explicit prompt caching"+e.forAccount(),
+			"Remove the cache points (cachePoint / cache_control) from the request, or ask AWS to enable prompt caching for the account and model in the region the client calls.")
 	case KindModelAccessDenied, KindAccountNotAuthorized, KindModelNotAvailable:
 		e.set(LayerModelAccess, nil, "the model is not enabled for the account"+e.where()+" (Bedrock: "+shortKind(m.Kind)+")",
 			"Enable the model for the account in the region the client calls (Bedrock model catalog or CreateFoundationModelAgreement), or call the region where access was granted; access is per account and region.")
@@ -209,20 +274,32 @@ func (e *explainer) decide() {
 	case KindOperationNotAllowed:
 		e.set(LayerUnknown, []Layer{LayerModelAccess}, "Bedrock refused the operation for the account without saying why (\"Operation not allowed\")",
 			"Check that the account may use Bedrock and this model in the region (model access, account-level restrictions); run the checks for the model's availability.")
-	case KindLegacyModel, KindEndOfLife:
-		status := "Legacy, and the account has not used it recently"
-		if m.Kind == KindEndOfLife {
-			status = "end of life"
-		}
-		e.set(LayerModelID, nil, "the model is retired for this account (the provider marked it "+status+")",
+	case KindLegacyModel:
+		e.set(LayerModelID, nil, "the model"+e.modelText()+" is retired for this account (the provider marked it Legacy, and the account has not used it recently)",
+			"Switch the model id to an active model; Bedrock's lifecycle page lists the replacement.")
+	case KindEndOfLife:
+		e.set(LayerModelID, nil, "the model version"+e.modelText()+" has reached its end of life: Bedrock no longer serves it to any account",
 			"Switch the model id to an active model; Bedrock's lifecycle page lists the replacement.")
 	case KindOnDemandUnsupported:
 		e.onDemand()
 	case KindModelUnsupported:
-		e.set(LayerModelID, nil, "the model does not support this operation",
-			"Use a model this operation supports (for Converse, a text or chat model).")
-	case KindInvalidModelID, KindModelNotFound:
-		e.set(LayerUnknown, []Layer{LayerModelID, LayerRegion}, "Bedrock does not know the model identifier"+e.where()+": either the id is wrong (model-id) or the model is not offered in that region (region)",
+		summary := "the model" + e.modelText() + " does not support this operation"
+		if strings.Contains(asciiLower(m.Text), "unsupported for streaming") {
+			summary = "the model" + e.modelText() + " does not support streaming, and the call is a streaming one (ConverseStream, InvokeModelWithResponseStream)"
+		}
+		e.set(LayerModelID, nil, summary,
+			"Use a model this operation supports (for Converse, a text or chat model; for a streaming operation, a model that streams), or call an operation the model supports (InvokeModel or Converse instead of their streaming forms).")
+	case KindModelIDMalformed:
+		e.set(LayerModelID, nil, "the model identifier"+e.modelText()+" does not have the form of a Bedrock model id, inference profile id or ARN, so no region offers it",
+			"Pass the model id exactly as ListFoundationModels or ListInferenceProfiles gives it (provider.model-version[:n], a profile id such as us.provider.model, or a full ARN); context-window suffixes such as :200k and friendly names are not model ids.")
+	case KindGuardrailInvalid:
+		e.set(LayerModelID, nil, "Bedrock does not know the guardrail identifier (or version) the call passes"+e.where()+": guardrails belong to one account and region",
+			"Pass the id or ARN and version of a guardrail that exists in the account and region the client calls (ListGuardrails there), or pass no guardrail; a placeholder value in the configuration is the usual cause.")
+	case KindInvalidModelID, KindModelNotFound, KindModelUnresolved:
+		if e.geoMismatch() {
+			break
+		}
+		e.set(LayerUnknown, []Layer{LayerModelID, LayerRegion}, "Bedrock does not know the model identifier"+e.modelText()+e.where()+": either the id is wrong (model-id) or the model is not offered in that region (region)",
 			"Compare the id with ListFoundationModels and ListInferenceProfiles in the client's region: a typo, a retired id or a missing inference-profile prefix is fixed in the id; a model not offered there needs another region.")
 
 	case KindThrottling, KindQuota, KindServerError, KindValidation, KindNetwork:
@@ -231,6 +308,7 @@ func (e *explainer) decide() {
 			what = string(m.Kind)
 		}
 		e.set(LayerUnknown, nil, "not an access denial: "+what, "Nothing to fix in access: this error is about "+notAccessAbout[m.Kind]+".")
+		r.NotAccess = true
 	default:
 		e.set(LayerUnknown, nil, "nothing recognised in the text", "Pass the full error text (the Go SDK error string, the AWS message or the JSON body).")
 	}
@@ -352,14 +430,19 @@ func (e *explainer) assumeRoleDenied() {
 		e.set(LayerEndpointPolicy, nil, fmt.Sprintf("a VPC endpoint policy denies %s on %s for %s", action, role, who),
 			"Allow the role assumption in the STS VPC endpoint's policy, or call STS outside that endpoint.")
 	default:
-		cands := []Layer{LayerSourcePolicy, LayerTrustPolicy, LayerOrgPolicy}
-		if action == "sts:AssumeRoleWithWebIdentity" || action == "sts:AssumeRoleWithSAML" {
-			// No IAM principal signs these calls: there is no source policy.
-			cands = []Layer{LayerTrustPolicy, LayerOrgPolicy}
+		federated := action == "sts:AssumeRoleWithWebIdentity" || action == "sts:AssumeRoleWithSAML"
+		if federated && m.PolicyType == "" {
+			e.federatedDenied(action, role)
+			return
 		}
+		cands := []Layer{LayerSourcePolicy, LayerTrustPolicy, LayerOrgPolicy}
 		fix := "Either the source principal's policies do not allow " + action + " on the role, the role's trust policy does not accept the principal (or a condition such as the external id fails, or the role does not exist), or an SCP/RCP denies it; run the checks to tell which."
 		switch {
-		case len(cands) == 2:
+		case federated:
+			// A reason this reader does not know: no source policy (no IAM
+			// principal signs these calls), but not provably the trust
+			// policy either.
+			cands = []Layer{LayerTrustPolicy, LayerOrgPolicy}
 			fix = "Either the role's trust policy does not accept the token (its identity provider, audience or subject conditions, or the role does not exist), or an RCP denies it; run the checks to tell which."
 		case action == "sts:TagSession" || action == "sts:SetSourceIdentity":
 			fix = "The assumption carries session tags or a source identity (set by the app, or inherited through role chaining): the role's trust policy must allow " + action + " for the principal, and so must the principal's own policies when it crosses accounts or chains roles; an SCP/RCP may also deny it. Run the checks to tell which."
@@ -367,6 +450,110 @@ func (e *explainer) assumeRoleDenied() {
 		e.set(LayerAssumeRole, cands,
 			fmt.Sprintf("%s may not %s %s, and STS does not say which side refused", who, assumeVerb(action), role), fix)
 	}
+}
+
+// federatedDenied explains a refused AssumeRoleWithWebIdentity or
+// AssumeRoleWithSAML. No IAM principal signs these calls (the caller holds
+// only a token or an assertion), so no source policy and no SCP of a
+// source account can be at fault: the role's side refused, by its trust
+// policy (the Federated principal, the aud/sub or SAML:aud conditions), by
+// not existing, or by the identity provider it names. An RCP on the role
+// could give the same bare answer; the fix says so.
+func (e *explainer) federatedDenied(action, role string) {
+	what, principal := "the web identity token", "{\"Federated\": \"arn:PARTITION:iam::ACCOUNT:oidc-provider/ISSUER\"} for the token's issuer, Action sts:AssumeRoleWithWebIdentity, and conditions on ISSUER:aud and ISSUER:sub that the token meets (for EKS IRSA, sub is system:serviceaccount:NAMESPACE:NAME)"
+	if action == "sts:AssumeRoleWithSAML" {
+		what, principal = "the SAML assertion", "{\"Federated\": \"arn:PARTITION:iam::ACCOUNT:saml-provider/NAME\"} for the identity provider that signed the assertion, Action sts:AssumeRoleWithSAML, and a SAML:aud condition the assertion meets; the assertion must name this role and provider pair"
+	}
+	e.set(LayerTrustPolicy, nil,
+		fmt.Sprintf("STS refused %s for %s: no IAM principal signs %s, so the refusal is the role's side (its trust policy or the identity provider it trusts), or the role does not exist", what, role, action),
+		"In the account that owns the role, check that the role exists under the ARN the app passes (AWS_ROLE_ARN, role_arn) and that its trust policy allows Principal "+principal+". If the trust policy is right, a resource control policy (RCP) of the role's organization may deny "+action+".")
+}
+
+// providerFix is what to check for each botocore credential provider.
+var providerFix = map[string]string{
+	"custom-process":          "The profile's credential_process failed or returned expired credentials: refresh whatever it wraps (aws sso login, the vendor's login command) and check that it runs on its own and prints unexpired credentials; or provide credentials another way.",
+	"iam-role":                "The instance role's credentials could not be read from the instance metadata service: check that the instance has a role attached and, behind IMDSv2 in a container, that the metadata hop limit is 2; or provide credentials another way.",
+	"container-role":          "The container credentials endpoint (ECS task role, EKS Pod Identity) did not give credentials: check the task or pod's role association and that AWS_CONTAINER_CREDENTIALS_FULL_URI / RELATIVE_URI and the authorization token file are reachable.",
+	"assume-role":             "The profile's source credentials or its role could not be used: check the source_profile (or credential_source) works on its own, then the role it assumes.",
+	"web-identity":            "The web identity token file (AWS_WEB_IDENTITY_TOKEN_FILE) could not be read or exchanged: check the file exists and is current, and that AWS_ROLE_ARN names a role that trusts the token's issuer.",
+	"sso":                     "Run aws sso login for the profile the app uses, then retry.",
+	"env":                     "Check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN in the process's environment.",
+	"shared-credentials-file": "Check the profile's keys in ~/.aws/credentials (or AWS_SHARED_CREDENTIALS_FILE).",
+}
+
+// credentialProvider names the botocore credential provider of "Error when
+// retrieving credentials from <provider>:" (iam-role, container-role,
+// custom-process, ...), "" when the text has none.
+func credentialProvider(text string) string {
+	const k = "error when retrieving credentials from "
+	i := strings.Index(asciiLower(text), k)
+	if i < 0 {
+		return ""
+	}
+	p := strings.TrimRight(token(text[i+len(k):]), ":")
+	if p == "" || len(p) > 40 || strings.ContainsRune(p, ':') {
+		return ""
+	}
+	return p
+}
+
+// mfaCodeMissing reports the SDKs' refusal to send an AssumeRole that needs
+// an MFA code they have no way to get.
+func mfaCodeMissing(text string) bool {
+	lower := asciiLower(text)
+	return strings.Contains(lower, "no mfa code callback") || strings.Contains(lower, "assume role with mfa enabled, but") ||
+		strings.Contains(lower, "token provider required for assumerole with mfa")
+}
+
+// geoMismatch decides a model identifier Bedrock does not know as region
+// when the id is a geographic inference profile whose geography does not
+// serve the region the call went to: both read from the text (or the
+// client), so no AWS call is needed. It reports whether it decided.
+func (e *explainer) geoMismatch() bool {
+	id, err := bedrockid.Parse(e.m.ModelID)
+	if err != nil || id.GeoPrefix == "" || !confirmedGeo(id.GeoPrefix) {
+		return false
+	}
+	region := e.m.Region
+	if region == "" {
+		region = id.Region // the region of a profile ARN
+	}
+	if !isRegion(region) || bedrockid.ProfileServesRegion(id.GeoPrefix, region) {
+		return false
+	}
+	e.r.Region = region
+	if id.GeoPrefix == "global" {
+		e.set(LayerRegion, nil, "the global inference profile "+e.m.ModelID+" is not offered in "+region+" (the region the call went to): global profiles serve commercial regions only",
+			"Call the model in "+region+" by a model id or profile offered there (ListFoundationModels, ListInferenceProfiles), or call the global profile from a commercial region.")
+		return true
+	}
+	fix := "Use the inference profile of the client's geography"
+	if p := bedrockid.ProfilePrefixForRegion(region); p != "" && p != id.GeoPrefix && id.BaseModelID != "" {
+		fix += " (" + p + "." + id.BaseModelID + " in " + region + ", or global." + id.BaseModelID + " where offered)"
+	}
+	fix += ", or call a region of the " + id.GeoPrefix + ". geography; a geographic profile can only be called from the regions of its geography."
+	e.set(LayerRegion, nil, "the inference profile "+e.m.ModelID+" belongs to the "+id.GeoPrefix+". geography, which does not serve "+region+" (the region the call went to)", fix)
+	return true
+}
+
+// confirmedGeo reports a profile prefix whose geography is documented or
+// observed; a prefix bedrockid marks UNCONFIRMED ("ca.") might not exist at
+// all, and then the id, not the region, would be wrong.
+func confirmedGeo(prefix string) bool {
+	for _, g := range bedrockid.GeoPrefixes {
+		if g.Prefix == prefix {
+			return !strings.HasPrefix(g.Source, "UNCONFIRMED")
+		}
+	}
+	return false
+}
+
+// modelText names the model the text (or the client) gives, in parentheses.
+func (e *explainer) modelText() string {
+	if e.m.ModelID == "" {
+		return ""
+	}
+	return " (" + e.m.ModelID + ")"
 }
 
 // assumeVerb renders an STS action as the verb of a sentence.
@@ -621,7 +808,11 @@ func (e *explainer) detail() string {
 		fmt.Fprintf(&b, ", status %d", m.StatusCode)
 	}
 	if m.AssumeRole {
-		b.WriteString(", during sts:AssumeRole")
+		if strings.HasPrefix(m.Action, "sts:AssumeRole") {
+			b.WriteString(", during " + m.Action)
+		} else {
+			b.WriteString(", during sts:AssumeRole")
+		}
 	}
 	if m.PolicyType != "" {
 		if m.Explicit {

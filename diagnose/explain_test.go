@@ -104,6 +104,9 @@ func TestExplainRealMessages(t *testing.T) {
 				if !*tc.Access && !strings.HasPrefix(r.Summary, "not an access denial: ") {
 					t.Errorf("Summary = %q, want the not-an-access-denial form", r.Summary)
 				}
+				if r.NotAccess == *tc.Access {
+					t.Errorf("NotAccess = %v for a text whose access is %v", r.NotAccess, *tc.Access)
+				}
 			}
 			checkReportInvariants(t, tc.Text, r)
 			golden(t, name, r)
@@ -163,6 +166,9 @@ func checkReportInvariants(t *testing.T, text string, r *Report) {
 	}
 	if r.Summary == "" || r.Fix == "" {
 		t.Errorf("Summary %q and Fix %q must be set", r.Summary, r.Fix)
+	}
+	if r.NotAccess && (r.Layer != LayerUnknown || len(r.Candidates) > 0 || r.FixPolicy != "") {
+		t.Errorf("not an access error, yet layer %s %v and fix policy %q", r.Layer, r.Candidates, r.FixPolicy)
 	}
 	for name, v := range map[string]string{
 		"summary": r.Summary, "fix": r.Fix, "principal": r.Principal, "action": r.Action,

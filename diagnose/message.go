@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -52,12 +53,16 @@ const (
 	KindLegacyModel MessageKind = "legacy-model"
 	// KindEndOfLife is "This model version has reached the end of its life".
 	KindEndOfLife MessageKind = "end-of-life"
-	// KindOnDemandUnsupported is "Invocation of model ID X with on-demand
-	// throughput isn't supported" and "The provided model doesn't support
-	// on-demand throughput.": the call needs an inference profile.
+	// KindOnDemandUnsupported is a model that must be called through an
+	// inference profile: "Invocation of model ID X with on-demand throughput
+	// isn't supported" (every apostrophe and "is not"), "The provided model
+	// doesn't support on-demand throughput." (every wording of "doesn't
+	// support on-demand throughput"), and the AccessDeniedException "Cross
+	// region inference is required for this model".
 	KindOnDemandUnsupported MessageKind = "on-demand-unsupported"
-	// KindModelUnsupported is "This action doesn't support the model that
-	// you provided."
+	// KindModelUnsupported is a model the operation cannot use: "This action
+	// doesn't support the model that you provided." and "The model is
+	// unsupported for streaming.".
 	KindModelUnsupported MessageKind = "model-unsupported"
 	// KindInvalidModelID is "The provided model identifier is invalid.",
 	// which AWS returns both for a typo and for a model not offered in the
@@ -65,12 +70,50 @@ const (
 	KindInvalidModelID MessageKind = "invalid-model-id"
 	// KindModelNotFound is "Model not found.".
 	KindModelNotFound MessageKind = "model-not-found"
+	// KindModelUnresolved is the ResourceNotFoundException "Could not
+	// resolve the foundation model from the provided model identifier.",
+	// which, like KindInvalidModelID, does not tell a wrong id from a model
+	// not offered in the region.
+	KindModelUnresolved MessageKind = "model-unresolved"
+	// KindModelIDMalformed is a ValidationException saying the model
+	// identifier failed the API's constraint ("Value 'X' at 'modelId' failed
+	// to satisfy constraint: Member must satisfy regular expression
+	// pattern: ..."): no region has a model by that id.
+	KindModelIDMalformed MessageKind = "model-id-malformed"
+	// KindGuardrailInvalid is a guardrail identifier Bedrock does not know
+	// in the account and region ("The provided guardrail identifier is
+	// invalid.", "The guardrail identifier or version provided in the
+	// request does not exist.").
+	KindGuardrailInvalid MessageKind = "guardrail-invalid"
+	// KindDataRetention is an account's data retention mode the model may
+	// not be served under ("data retention mode 'default' is not available
+	// for this model"): an account-level gate.
+	KindDataRetention MessageKind = "data-retention"
+	// KindPromptCachingAccess is "You do not have access to explicit prompt
+	// caching": a feature the account is not enabled for.
+	KindPromptCachingAccess MessageKind = "prompt-caching-access"
 	// KindExpiredToken is an expired session token (ExpiredToken,
 	// ExpiredTokenException).
 	KindExpiredToken MessageKind = "expired-token"
 	// KindInvalidToken is an unknown access key or a bad session token
-	// (InvalidClientTokenId, UnrecognizedClientException).
+	// (InvalidClientTokenId, UnrecognizedClientException), or a web identity
+	// token STS could not accept (InvalidIdentityToken).
 	KindInvalidToken MessageKind = "invalid-token"
+	// KindIdentityProviderMissing is STS finding no OpenID Connect provider
+	// for the web identity token's issuer in the role's account ("No
+	// OpenIDConnect provider found in your account for ..."): the role's
+	// side (its identity-provider configuration), not the app's
+	// credentials.
+	KindIdentityProviderMissing MessageKind = "identity-provider-missing"
+	// KindTokenAudience is STS refusing a web identity token whose audience
+	// the account's OpenID Connect provider does not list ("Incorrect token
+	// audience"): either the app asks its identity provider for the wrong
+	// audience, or the provider's client id list lacks it.
+	KindTokenAudience MessageKind = "token-audience"
+	// KindMissingAuthentication is a request that reached AWS with no
+	// credentials at all ("Authorization header is missing", "Missing
+	// Authentication Token"): neither a SigV4 signature nor a bearer token.
+	KindMissingAuthentication MessageKind = "missing-authentication"
 	// KindSignature is a signature the service could not verify, usually a
 	// wrong secret key (SignatureDoesNotMatch, InvalidSignatureException).
 	KindSignature MessageKind = "signature"
@@ -79,7 +122,9 @@ const (
 	KindClockSkew MessageKind = "clock-skew"
 	// KindNoCredentials is the SDK finding no usable base credentials
 	// ("failed to retrieve credentials", "no EC2 IMDS role found", "static
-	// credentials are empty", ...).
+	// credentials are empty", botocore's "Unable to locate credentials",
+	// "Error when retrieving credentials from <provider>" and "Credential
+	// refresh failed, response did not contain: ...", ...).
 	KindNoCredentials MessageKind = "no-credentials"
 	// KindSSOExpired is an expired or invalid IAM Identity Center (SSO) token.
 	KindSSOExpired MessageKind = "sso-token-expired"
@@ -99,9 +144,14 @@ const (
 	// the role's trust policy or a policy of the source principal requires
 	// MFA, and the app's call did not satisfy it.
 	KindMFAFailed MessageKind = "mfa-failed"
-	// KindAssumeRoleInvalid is a ValidationError of STS for the AssumeRole
-	// request itself (a malformed role ARN, session name, external id or
-	// policy): the app's configuration, not its credentials.
+	// KindAssumeRoleInvalid is an AssumeRole request that is wrong in
+	// itself: a ValidationError of STS (a malformed role ARN, session name,
+	// external id or policy), or a request the SDK would not send because
+	// the role's profile requires MFA and the app gave no token provider
+	// ("... requires multi-factor authentication, but no MFA code callback
+	// was provided", "assume role with MFA enabled, but TokenProvider is not
+	// set"). The app's configuration, not its credentials, and no side of
+	// the role refused it.
 	KindAssumeRoleInvalid MessageKind = "assume-role-invalid"
 	// KindRegionDisabled is STS not activated in the region
 	// (RegionDisabledException).
@@ -450,9 +500,26 @@ func (p *parser) envelope() {
 		}
 	}
 
+	// A client's region as tools print it: Strands' "Bedrock region: X", a
+	// JSON config's "region_name".
+	if p.m.Region == "" {
+		if i := strings.Index(lower, "bedrock region: "); i >= 0 {
+			if v := token(s[i+len("bedrock region: "):]); isRegion(v) {
+				p.m.Region = v
+			}
+		}
+	}
+	if p.m.Region == "" && strings.ContainsRune(s, '"') {
+		for _, k := range []string{"region_name", "aws_region_name"} {
+			if v, ok := jsonString(s, k); ok && isRegion(v) {
+				p.m.Region = v
+				break
+			}
+		}
+	}
 	// Endpoint host: bedrock-runtime.<region>.amazonaws.com, sts.<region>.amazonaws.com.
 	if p.m.Region == "" {
-		for _, k := range []string{"bedrock-runtime.", "bedrock.", "sts."} {
+		for _, k := range []string{"bedrock-runtime.", "bedrock-runtime-fips.", "bedrock.", "sts."} {
 			if i := strings.Index(lower, k); i >= 0 {
 				rest := lower[i+len(k):]
 				if j := strings.Index(rest, ".amazonaws.com"); j > 0 && isRegion(rest[:j]) {
@@ -877,7 +944,7 @@ func policyType(phrase string) PolicyType {
 }
 
 // phrase tables: lower-case fragments of real AWS texts (sources in
-// testdata/messages) and the kind each one proves.
+// testdata/messages) and the kind each one proves. The first match wins.
 var phraseKinds = []struct {
 	phrase string
 	kind   MessageKind
@@ -885,29 +952,65 @@ var phraseKinds = []struct {
 	{"roles may not be assumed by root accounts", KindRootAssumeRole},
 	{"multifactorauthentication failed", KindMFAFailed},
 	{"mfa one time pass code", KindMFAFailed},
+	// The SDK refusing to send an AssumeRole that needs an MFA code it has
+	// no way to get: the JS v3 and Rust SDKs, the Go v2 SDK (stscreds and
+	// config), the Go v1 SDK.
+	{"requires multi-factor authentication, but no mfa code callback", KindAssumeRoleInvalid},
+	{"assume role with mfa enabled, but", KindAssumeRoleInvalid},
+	{"token provider required for assumerole with mfa", KindAssumeRoleInvalid},
 	{"session limit for roles assumed by role chaining", KindRoleChainingDuration},
 	{"durationseconds exceeds the maxsessionduration", KindMaxSessionDuration},
 	{"sts is not activated in this region", KindRegionDisabled},
-	{"model use case details have not been submitted", KindUseCaseForm},
+	{"no openidconnect provider found", KindIdentityProviderMissing},
+	{"incorrect token audience", KindTokenAudience},
+	{"use case details have not been submitted", KindUseCaseForm},
+	{"filled out the required use-case form", KindUseCaseForm},
+	{"filled out the required use case form", KindUseCaseForm},
+	{"access to explicit prompt caching", KindPromptCachingAccess},
 	{"marked by provider as legacy", KindLegacyModel},
 	{"reached the end of its life", KindEndOfLife},
-	{"with on-demand throughput isn’t supported", KindOnDemandUnsupported},
-	{"with on-demand throughput isn't supported", KindOnDemandUnsupported},
-	{"with on-demand throughput is not supported", KindOnDemandUnsupported},
+	{"reached end of life", KindEndOfLife},
+	// "isn’t", "isn't", "is not", and the apostrophe as a JSON or Python
+	// bytes escape ("isn\u2019t", "isn\xe2\x80\x99t").
+	{"with on-demand throughput is", KindOnDemandUnsupported},
 	{"support on-demand throughput", KindOnDemandUnsupported},
+	{"cross region inference is required", KindOnDemandUnsupported},
+	{"cross-region inference is required", KindOnDemandUnsupported},
 	{"action doesn't support the model", KindModelUnsupported},
 	{"action doesn’t support the model", KindModelUnsupported},
+	{"action does not support the model", KindModelUnsupported},
+	{"model is unsupported for streaming", KindModelUnsupported},
+	{"modelid' failed to satisfy constraint", KindModelIDMalformed},
+	{"modelarn' failed to satisfy constraint", KindModelIDMalformed},
+	{"guardrailidentifier' failed to satisfy constraint", KindGuardrailInvalid},
+	{"guardrail identifier is invalid", KindGuardrailInvalid},
+	{"guardrail identifier or version provided in the request does not exist", KindGuardrailInvalid},
 	{"provided model identifier is invalid", KindInvalidModelID},
 	{"model identifier is invalid", KindInvalidModelID},
+	{"could not resolve the foundation model", KindModelUnresolved},
 	{"don't have access to the model", KindModelAccessDenied},
 	{"don’t have access to the model", KindModelAccessDenied},
 	{"do not have access to the model", KindModelAccessDenied},
 	{"your account is not authorized to invoke this api operation", KindAccountNotAuthorized},
 	{"not available for this account", KindModelNotAvailable},
+	{"not available for your account", KindModelNotAvailable},
 	{"operation not allowed", KindOperationNotAllowed},
 	{"please make sure your api key is valid", KindBearerKeyInvalid},
 	{"invalid api key", KindBearerKeyInvalid},
+	{"invalid bearer token", KindBearerKeyInvalid},
+	{"authorization header is missing", KindMissingAuthentication},
 	{"model not found", KindModelNotFound},
+}
+
+// assumeRoleKinds are the kinds that are about an AssumeRole call whatever
+// envelope the text has.
+func assumeRoleKind(k MessageKind) bool {
+	switch k {
+	case KindRootAssumeRole, KindRoleChainingDuration, KindMaxSessionDuration, KindMFAFailed,
+		KindAssumeRoleInvalid, KindIdentityProviderMissing, KindTokenAudience:
+		return true
+	}
+	return false
 }
 
 // classify sets Kind from the phrases and codes; IAM grammar found by iam()
@@ -928,10 +1031,14 @@ func (p *parser) classify() {
 		// one that embeds it).
 		return
 	}
+	if i := strings.Index(lower, "data retention mode"); i >= 0 && strings.Contains(lower[i:], "not available for this model") {
+		p.m.Kind = KindDataRetention
+		return
+	}
 	for _, pk := range phraseKinds {
 		if strings.Contains(lower, pk.phrase) {
 			p.m.Kind = pk.kind
-			if pk.kind == KindRootAssumeRole || pk.kind == KindRoleChainingDuration || pk.kind == KindMaxSessionDuration || pk.kind == KindMFAFailed {
+			if assumeRoleKind(pk.kind) {
 				p.m.AssumeRole = true
 			}
 			return
@@ -960,10 +1067,18 @@ func (p *parser) classify() {
 	case code == "SignatureDoesNotMatch", code == "InvalidSignatureException", code == "IncompleteSignature",
 		strings.Contains(lower, "signature we calculated does not match"):
 		p.m.Kind = KindSignature
+	case code == "MissingAuthenticationToken", code == "MissingAuthenticationTokenException":
+		p.m.Kind = KindMissingAuthentication
 	case strings.Contains(lower, "no ec2 imds role found"), strings.Contains(lower, "credentials_provider_imds"),
 		strings.Contains(lower, "static credentials are empty"), strings.Contains(lower, "could not load credentials"),
 		strings.Contains(lower, "unable to locate credentials"), strings.Contains(lower, "nocredentialproviders"),
 		strings.Contains(lower, "no valid credential sources"):
+		p.m.Kind = KindNoCredentials
+	case code == "" && (strings.Contains(lower, "error when retrieving credentials from") || strings.Contains(lower, "credential refresh failed")):
+		// botocore's credential providers (iam-role, container-role,
+		// custom-process, cert-file, ...): the provider could not produce
+		// credentials, whatever the underlying reason (an IMDS timeout
+		// included), so checked before the network phrases.
 		p.m.Kind = KindNoCredentials
 	case p.m.Code == "" && containsAny(lower, networkPhrases):
 		// No AWS answer at all; checked after the IMDS phrases because a
@@ -1021,8 +1136,91 @@ func (p *parser) model() {
 		}
 	}
 	if p.m.Resource != "" {
-		p.m.ModelID = modelFromARN(p.m.Resource)
+		if p.m.ModelID = modelFromARN(p.m.Resource); p.m.ModelID != "" {
+			return
+		}
 	}
+	p.m.ModelID = p.calledModel()
+}
+
+// modelShaped reports whether a token copied from prose can be a model id:
+// letters with a '.' or '-' (a provider prefix or a version), not a status
+// code or a word.
+func modelShaped(s string) bool {
+	return s != "" && len(s) <= 2048 && strings.ContainsAny(s, ".-") && strings.ContainsFunc(s, func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+	})
+}
+
+// runtimePaths are the operation segments that follow "/model/{modelId}" in
+// a Bedrock Runtime request path (AWS.md §6.1).
+var runtimePaths = []string{"/invoke", "/converse", "/count-tokens"}
+
+// calledModel finds the model id a text shows as the one the call passed,
+// in the forms tools print it: a validation error's "Value 'X' at
+// 'modelId'", the request path "/model/X/converse" (percent-encoded for
+// ARNs), a JSON "modelId" field (a CloudTrail record's requestParameters, a
+// client's config dump), Claude Code's "API Error (X): ..." and Strands'
+// "Model id: X".
+func (p *parser) calledModel() string {
+	s, lower := p.s, p.lower
+	// "Value 'X' at 'modelId'" and "... at 'a.b.modelArn'".
+	for off := 0; off < len(lower); {
+		i := strings.Index(lower[off:], "' at '")
+		if i < 0 {
+			break
+		}
+		i += off
+		off = i + len("' at '")
+		field := lower[off:]
+		field = field[:fieldEnd(field, "' ")]
+		if !strings.HasSuffix(field, "modelid") && !strings.HasSuffix(field, "modelarn") {
+			continue
+		}
+		// A value is at most 2048 bytes: look back no further, so a text
+		// made of thousands of "' at '" stays linear.
+		from := max(0, i-2048-len("value '"))
+		if j := lastIndex(lower[from:i], "value '"); j >= 0 {
+			return s[from+j+len("value '") : i]
+		}
+	}
+	for off := 0; off < len(lower); {
+		i := strings.Index(lower[off:], "/model/")
+		if i < 0 {
+			break
+		}
+		rest := s[off+i+len("/model/"):]
+		off += i + len("/model/")
+		end := strings.IndexByte(rest, '/')
+		if end <= 0 || end > 2048 || strings.ContainsAny(rest[:end], " \t\"'<>") {
+			continue
+		}
+		for _, op := range runtimePaths {
+			if strings.HasPrefix(asciiLower(rest[end:min(len(rest), end+len(op))]), op) {
+				id, err := url.PathUnescape(rest[:end])
+				if err != nil {
+					id = rest[:end]
+				}
+				return id
+			}
+		}
+	}
+	if strings.ContainsRune(s, '"') {
+		for _, k := range []string{"modelId", "modelID", "model_id"} {
+			if v, ok := jsonString(s, k); ok && v != "" && len(v) <= 2048 {
+				return v
+			}
+		}
+	}
+	for _, k := range []string{"api error (", "model id: "} {
+		if i := strings.Index(lower, k); i >= 0 {
+			v := s[i+len(k):]
+			if id := trimSentenceDot(token(v)); modelShaped(id) {
+				return id
+			}
+		}
+	}
+	return ""
 }
 
 // modelFromARN returns the model or inference profile id of a Bedrock

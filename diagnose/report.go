@@ -114,9 +114,16 @@ type Report struct {
 	SchemaVersion int     `json:"schema_version"`
 	Layer         Layer   `json:"layer"`
 	Candidates    []Layer `json:"candidates,omitempty"` // when the evidence leaves several layers
-	Summary       string  `json:"summary"`              // one line: what is wrong, in whose account
-	Fix           string  `json:"fix"`                  // what to change, in words
-	FixPolicy     string  `json:"fix_policy,omitempty"` // the policy JSON to add, where one applies
+	// NotAccess reports that the error is not an access problem at all
+	// (throttling, a quota, a service fault, a bad request, no network):
+	// Layer is then LayerUnknown, and nothing in access needs fixing. It
+	// tells "not an access error" from "could not decide" (Layer unknown,
+	// NotAccess false) without matching the Summary's text. Set by Explain;
+	// the client's middleware leaves such errors untouched.
+	NotAccess bool   `json:"not_access,omitempty"`
+	Summary   string `json:"summary"`              // one line: what is wrong, in whose account
+	Fix       string `json:"fix"`                  // what to change, in words
+	FixPolicy string `json:"fix_policy,omitempty"` // the policy JSON to add, where one applies
 	// Principal is the principal the denied request was evaluated for, as
 	// AWS prints it: the source user or role session for an AssumeRole, the
 	// role session (or whoever signed) for the Bedrock call.

@@ -53,8 +53,19 @@ func runExplain(e env, args []string) int {
 			fmt.Fprintf(e.stderr, "bedrock-doctor explain: write: %v\n", err)
 			return exitUsage
 		}
-		return exitFor(r)
+		return explainExit(r)
 	}
 	e.printReport(e.stdout, r, "")
+	return explainExit(r)
+}
+
+// explainExit is explain's exit code: a text that is not an access error at
+// all (throttling, a quota, a service fault, a bad request, no network;
+// Report.NotAccess) is 0, nothing to fix in access, not 3 (could not
+// decide); otherwise the code every command uses.
+func explainExit(r *diagnose.Report) int {
+	if r.NotAccess {
+		return exitOK
+	}
 	return exitFor(r)
 }

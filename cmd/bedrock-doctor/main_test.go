@@ -158,7 +158,7 @@ func TestExplain(t *testing.T) {
 		{"marketplace", textMarketplace, diagnose.LayerModelAccess, exitDenied},
 		{"invalid token", textInvalidToken, diagnose.LayerCredentials, exitDenied},
 		{"invalid model id", textInvalidID, diagnose.LayerUnknown, exitUndecided},
-		{"throttled", textThrottled, diagnose.LayerUnknown, exitUndecided},
+		{"throttled", textThrottled, diagnose.LayerUnknown, exitOK}, // not an access error: nothing undecided
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
