@@ -42,7 +42,8 @@
 // span around the call).
 //
 // On a *diagnose.Error, the span gets the attributes [LayerKey],
-// [CheckKey] (the failing check that decided, when one did), [SummaryKey],
+// [CheckKey] (the failing check that proved it, preferring a check that
+// read AWS to the reading of the error's text, when one failed), [SummaryKey],
 // [FixKey] and [CandidatesKey] (when the evidence leaves several layers),
 // and one event, [EventName], with the same and the report's principal,
 // action, resource, fix policy, failed checks and the checks that could not

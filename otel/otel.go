@@ -25,8 +25,9 @@ const (
 	// LayerKey is the layer that denies: a diagnose.Layer, e.g.
 	// "role-permissions".
 	LayerKey = attribute.Key("bedrockdoctor.layer")
-	// CheckKey is the failing check that decided the layer, e.g.
-	// "role-permissions.simulate"; absent when no check failed.
+	// CheckKey is the failing check that proved the layer, e.g.
+	// "role-permissions.simulate" (or "message.parse" when only the error's
+	// text did); absent when no check failed.
 	CheckKey = attribute.Key("bedrockdoctor.check")
 	// SummaryKey is the report's one-line summary.
 	SummaryKey = attribute.Key("bedrockdoctor.summary")
@@ -198,20 +199,25 @@ func (r *recorder) text(s string) string {
 	return s
 }
 
-// decidingCheck is the first failing check of the verdict's layer, else the
+// decidingCheck names the check that proved the verdict: the first failing
+// check of the verdict's layer that read AWS (a check beats the error's own
+// text, diagnose.CheckMessageParse), else the reading of the text, else the
 // first failing check; "" when none failed.
 func decidingCheck(rep *diagnose.Report) string {
-	first := ""
+	var text, other string
 	for _, c := range rep.Checks {
-		if c.Status != diagnose.StatusFail {
-			continue
-		}
-		if c.Layer == rep.Layer {
+		switch {
+		case c.Status != diagnose.StatusFail:
+		case c.Layer == rep.Layer && c.Name != diagnose.CheckMessageParse:
 			return c.Name
-		}
-		if first == "" {
-			first = c.Name
+		case c.Layer == rep.Layer && text == "":
+			text = c.Name
+		case other == "":
+			other = c.Name
 		}
 	}
-	return first
+	if text != "" {
+		return text
+	}
+	return other
 }
