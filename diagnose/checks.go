@@ -503,13 +503,6 @@ func (in *inquiry) unmetTrustConditions(ctx context.Context, src identity, pol *
 	return unmet
 }
 
-func missingNote(res iampolicy.Result) string {
-	if len(res.Missing) == 0 {
-		return ""
-	}
-	return " (condition keys not supplied: " + strings.Join(res.Missing, ", ") + ")"
-}
-
 func typeDecision(res iampolicy.Result, typ iampolicy.PolicyType) iampolicy.Decision {
 	for _, tr := range res.Types {
 		if tr.Type == typ {
@@ -659,6 +652,14 @@ func (in *inquiry) checkModel(ctx context.Context) {
 			in.setEv(func(e *evidence) { e.modelIDOK = StatusPass; e.regionOK = StatusPass })
 		}
 	case bedrockid.KindInferenceProfile, bedrockid.KindApplicationInferenceProfile:
+		if p := in.model.GeoPrefix; p != "" && confirmedGeo(p) && !bedrockid.ProfileServesRegion(p, in.region) {
+			// The identifier and the client's region decide: a geographic
+			// profile is callable only from its geography's regions.
+			c.Layer, c.Status = LayerRegion, StatusFail
+			c.Detail = "the inference profile prefix " + p + ". does not serve " + in.region + ": a geographic profile can only be called from the regions of its geography"
+			in.setEv(func(e *evidence) { e.regionOK = StatusFail })
+			break
+		}
 		out, err := br.GetInferenceProfile(ctx, &bedrock.GetInferenceProfileInput{InferenceProfileIdentifier: aws.String(in.t.ModelID)})
 		if err != nil {
 			in.modelLookupFailed(&c, err, "bedrock:GetInferenceProfile")

@@ -348,6 +348,11 @@ func (in *inquiry) sessionARN() string {
 // and the reading's otherwise.
 func (in *inquiry) explainLayer(r *Report) {
 	if in.seed != nil && in.seed.Layer == r.Layer && r.Summary != "" && r.Fix != "" && !in.ev.byElimination {
+		if r.Layer == LayerTrustPolicy && in.seed.Action != "" && !slices.Contains(in.assumeActions(), in.seed.Action) {
+			// A web-identity or SAML refusal is about a role the checks did
+			// not look at: the text's own reading is the one to keep.
+			return
+		}
 		switch r.Layer {
 		case LayerRolePermissions, LayerSourcePolicy, LayerTrustPolicy:
 			summary := r.Summary

@@ -77,7 +77,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, err error, call Call) (derr *E
 		return nil
 	}
 	msg := ParseMessage(text)
-	report := explainMessage(msg)
+	report := explainCall(msg, call.Region, call.ModelID)
 	if maybe && (report.Layer == LayerNone || report.Layer == LayerUnknown && len(report.Candidates) == 0) {
 		// A validation error whose text we do not recognise is the app's
 		// request, not an access problem.

@@ -98,7 +98,6 @@ type inquiry struct {
 	sourceTagsOnce sync.Once
 	sourceTagsRead map[string]string // see sourceTags
 
-	sourceRoleTags  map[string]string
 	sourceRoleOnce  sync.Once
 	sourceRoleARN   string // the source session's role, see sourceRole
 	sourceRoleExact bool
