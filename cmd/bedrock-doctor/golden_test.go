@@ -26,6 +26,7 @@ func TestGolden(t *testing.T) {
 		{"explain-help.txt", []string{"explain", "--help"}, exitOK},
 		{"demo-help.txt", []string{"demo", "--help"}, exitOK},
 		{"demo-list.txt", []string{"demo", "--list"}, exitOK},
+		{"serve-help.txt", []string{"serve", "--help"}, exitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -7,6 +7,7 @@
 //	bedrock-doctor check --role-arn ARN --model ID [flags]          diagnose a real setup
 //	bedrock-doctor explain [TEXT | -] [--json]                      explain an error text, offline
 //	bedrock-doctor demo [SCENARIO | FILE.json ...] [--list] [--json] run the built-in scenarios, offline
+//	bedrock-doctor serve [SCENARIO | FILE.json]                     serve a local world for check or any SDK
 //	bedrock-doctor version                                           module version and VCS revision
 //
 // Exit codes: 0 all clear, 1 a layer denies (named in the output), 2 usage or
@@ -39,6 +40,8 @@ Usage:
       explain an error text (no AWS calls)
   bedrock-doctor demo    [SCENARIO | FILE.json ...] [--list] [--json]
       run the built-in scenarios against a local fake AWS (no account, no network)
+  bedrock-doctor serve   [SCENARIO | FILE.json]
+      serve one local world on loopback and print the shell lines to use it
   bedrock-doctor version
       print the module version and the VCS revision of this binary
 
@@ -82,6 +85,8 @@ func run(ctx context.Context, e env, args []string) int {
 		return runExplain(e, rest)
 	case "demo":
 		return runDemo(ctx, e, rest)
+	case "serve":
+		return runServe(ctx, e, rest)
 	case "version", "--version":
 		return runVersion(e, rest)
 	case "-h", "-help", "--help", "help":
