@@ -144,6 +144,9 @@ func (in *inquiry) checkSourcePolicy(ctx context.Context) {
 		PolicySourceArn: aws.String(policyARN),
 		ActionNames:     in.assumeActions(),
 		ResourceArns:    []string{in.t.RoleARN},
+		// The region STS is called in is known; without it a source
+		// policy scoped by region is read as a denial for a missing key.
+		ContextEntries: contextEntries(map[string]string{"aws:RequestedRegion": orElse(in.cfg.Region, in.region)}),
 	})
 	if err != nil {
 		c.Status, c.Detail = StatusUnknown, "iam:SimulatePrincipalPolicy failed: "+errText(err)

@@ -328,6 +328,7 @@ func TestContextTheDiagnosisCannotKnow(t *testing.T) {
 		run    bool             // Run instead of the app's call
 		want   []diagnose.Layer // any of these
 		never  diagnose.Layer
+		passes string // a check that must pass: its condition holds
 	}{
 		{
 			name: "trust by organization id, the source policy is the fault",
@@ -351,9 +352,10 @@ func TestContextTheDiagnosisCannotKnow(t *testing.T) {
 				s.trust = policy(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"sts:AssumeRole"}`)
 				return s
 			},
-			tier:  tierFull,
-			want:  []diagnose.Layer{diagnose.LayerTrustPolicy},
-			never: diagnose.LayerSourcePolicy,
+			tier:   tierFull,
+			want:   []diagnose.Layer{diagnose.LayerTrustPolicy},
+			never:  diagnose.LayerSourcePolicy,
+			passes: "source-policy.simulate",
 		},
 		{
 			name: "role allows Bedrock only through the app's VPC endpoint, which it uses",
@@ -429,6 +431,11 @@ func TestContextTheDiagnosisCannotKnow(t *testing.T) {
 					t.Fatalf("want a diagnosed error, got %v", err)
 				}
 				r = derr.Report
+			}
+			if tc.passes != "" {
+				if c := checkOf(r, tc.passes); c == nil || c.Status != diagnose.StatusPass {
+					t.Errorf("%s = %+v, want pass", tc.passes, c)
+				}
 			}
 			if r.Layer == tc.never || !slices.Contains(tc.want, r.Layer) {
 				t.Errorf("layer = %s, want one of %v (never %s):\n%s", r.Layer, tc.want, tc.never, r)
