@@ -40,6 +40,10 @@ const (
 	KindDefaultPromptRouter
 	// KindPrompt: arn:...:prompt/ID[:VERSION] (Converse with a prompt version).
 	KindPrompt
+	// KindMarketplaceEndpoint: the SageMaker endpoint of a Bedrock
+	// Marketplace model, arn:aws:sagemaker:REGION:ACCOUNT:endpoint/NAME
+	// (marketplace.go).
+	KindMarketplaceEndpoint
 )
 
 var kindNames = [...]string{
@@ -54,6 +58,7 @@ var kindNames = [...]string{
 	KindPromptRouter:                "prompt-router",
 	KindDefaultPromptRouter:         "default-prompt-router",
 	KindPrompt:                      "prompt",
+	KindMarketplaceEndpoint:         "marketplace-model-endpoint",
 }
 
 // String returns the ARN resource type of the kind ("foundation-model",
@@ -194,6 +199,9 @@ func parseARN(s string) (ID, error) {
 	partition, service, region, account, resource := parts[1], parts[2], parts[3], parts[4], parts[5]
 	if !partitions[partition] {
 		return ID{}, fmt.Errorf("unknown partition %q: %w", partition, ErrInvalid)
+	}
+	if service == "sagemaker" {
+		return parseEndpointARN(s, partition, region, account, resource)
 	}
 	if service != "bedrock" {
 		return ID{}, fmt.Errorf("service %q is not bedrock: %w", service, ErrInvalid)

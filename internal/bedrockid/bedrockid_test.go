@@ -202,3 +202,32 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseMarketplaceEndpoint(t *testing.T) {
+	id, err := Parse("arn:aws:sagemaker:us-east-1:111122223333:endpoint/my-endpoint-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ID{Kind: KindMarketplaceEndpoint, Raw: "arn:aws:sagemaker:us-east-1:111122223333:endpoint/my-endpoint-1", IsARN: true,
+		Partition: "aws", Region: "us-east-1", Account: "111122223333", ResourceID: "my-endpoint-1"}
+	if id != want {
+		t.Errorf("Parse = %+v, want %+v", id, want)
+	}
+	if id.Kind.String() != "marketplace-model-endpoint" {
+		t.Errorf("Kind = %s", id.Kind)
+	}
+	if got := MarketplaceEndpointARN("aws", "us-east-1", "111122223333"); got != "arn:aws:bedrock:us-east-1:111122223333:marketplace/model-endpoint/all-access" {
+		t.Errorf("MarketplaceEndpointARN = %s", got)
+	}
+	for _, bad := range []string{
+		"arn:aws:sagemaker:us-east-1:111122223333:model/my-model",
+		"arn:aws:sagemaker:us-east-1::endpoint/e",
+		"arn:aws:sagemaker::111122223333:endpoint/e",
+		"arn:aws:sagemaker:us-east-1:111122223333:endpoint/",
+		"arn:aws:sagemaker:us-east-1:111122223333:endpoint/bad_name",
+	} {
+		if _, err := Parse(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Parse(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}
