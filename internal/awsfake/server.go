@@ -40,6 +40,8 @@ type Server struct {
 	scripts map[string][]*Respond
 	faults  map[string][]*Fault
 	router  Router
+	// throttle holds the account-wide token buckets (throttle.go).
+	throttle throttle
 
 	// Regional endpoints (RegionURL): region → URL, listener address →
 	// region, and the listeners with their serving goroutines.
@@ -203,8 +205,8 @@ type LogEntry struct {
 	AccessKeyID string
 	Status      int
 	ErrorCode   string
-	// Decision is "allow", "deny", "scripted", "fault" or "" when no
-	// authorization ran.
+	// Decision is "allow", "deny", "scripted", "fault", "throttled" (see
+	// SetThrottling) or "" when no authorization ran.
 	Decision  string
 	Resource  string // the resource a denial named
 	RequestID string
@@ -492,6 +494,10 @@ func (c *call) dispatch() {
 	}
 	if err := c.authenticate(sig, auth); err != nil {
 		c.entry.Truth = c.authTruth()
+		c.fail(err)
+		return
+	}
+	if err := c.checkThrottle(); err != nil {
 		c.fail(err)
 		return
 	}
