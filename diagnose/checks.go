@@ -158,6 +158,14 @@ func (in *inquiry) checkSourcePolicy(ctx context.Context) {
 	sameAccount := roleAcct == src.account
 	sv := simulationVerdict(out.EvaluationResults, in.assumeActions(), []string{in.t.RoleARN}, nil)
 	st, detail, org := sv.status, sv.detail, sv.org && sv.status == StatusFail
+	in.setEv(func(e *evidence) {
+		// What a fix of the source side must respect: a Deny, or an
+		// allow that depends on condition keys.
+		e.sourceExplicit = st == StatusFail && sv.explicit
+		if st == StatusUnknown {
+			e.sourceMissing = sv.missing
+		}
+	})
 	switch {
 	case st == StatusUnknown:
 		c.Status, c.Detail = StatusUnknown, "the simulation of "+policyARN+"'s policies does not decide: "+detail
@@ -639,8 +647,9 @@ func (in *inquiry) checkModel(ctx context.Context) {
 		case !onDemand:
 			c.Status = StatusFail
 			c.Detail = in.t.ModelID + " cannot be invoked on demand in " + in.region + "; it must be called through an inference profile"
-			if p := bedrockid.ProfilePrefixForRegion(in.region); p != "" {
-				c.Detail += " such as " + p + "." + in.model.BaseModelID
+			// Name a profile only when the catalog has it.
+			if ids := in.catalogProfiles(ctx, in.model.BaseModelID); len(ids) > 0 {
+				c.Detail += " such as " + strings.Join(ids, " or ")
 			}
 			in.setEv(func(e *evidence) { e.modelIDOK = StatusFail })
 		case md.ModelLifecycle != nil && md.ModelLifecycle.Status == bedrocktypes.FoundationModelLifecycleStatusLegacy:
@@ -687,6 +696,56 @@ func (in *inquiry) checkModel(ctx context.Context) {
 		c.Status, c.Detail = StatusSkipped, "a "+in.model.Kind.String()+" is not resolved by the checks"
 	}
 	in.add(c)
+}
+
+// catalogProfiles lists the ids of the system-defined inference profiles
+// the catalog offers in the client's region for a foundation model
+// (bedrock:ListInferenceProfiles), the client's geography first; nil when
+// there is none or the catalog could not be read. Suggestions come from
+// here only: a profile id is never made up from a prefix and a model id.
+func (in *inquiry) catalogProfiles(ctx context.Context, base string) []string {
+	if base == "" {
+		return nil
+	}
+	in.catalogOnce.Do(func() {
+		br := bedrock.NewFromConfig(in.withCreds(in.targetCreds()))
+		p := bedrock.NewListInferenceProfilesPaginator(br, &bedrock.ListInferenceProfilesInput{TypeEquals: bedrocktypes.InferenceProfileTypeSystemDefined})
+		for pages := 0; p.HasMorePages() && pages < 10; pages++ {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return
+			}
+			in.catalog = append(in.catalog, page.InferenceProfileSummaries...)
+		}
+	})
+	suffix := ":foundation-model/" + base
+	var ids []string
+	for _, s := range in.catalog {
+		id := aws.ToString(s.InferenceProfileId)
+		if id == "" || s.Status != bedrocktypes.InferenceProfileStatusActive {
+			continue
+		}
+		for _, m := range s.Models {
+			if strings.HasSuffix(aws.ToString(m.ModelArn), suffix) && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	geo := bedrockid.ProfilePrefixForRegion(in.region) + "."
+	slices.SortStableFunc(ids, func(a, b string) int {
+		rank := func(s string) int {
+			switch {
+			case strings.HasPrefix(s, geo):
+				return 0
+			case strings.HasPrefix(s, "global."):
+				return 1
+			}
+			return 2
+		}
+		return rank(a) - rank(b)
+	})
+	in.setEv(func(e *evidence) { e.profileSuggestions = ids })
+	return ids
 }
 
 // maxDestinations bounds a profile's destinations: real profiles route to a
@@ -855,6 +914,12 @@ func (in *inquiry) checkAvailability(ctx context.Context) {
 		return
 	}
 	var problems []string
+	problem := ""
+	note := func(p string) {
+		if problem == "" {
+			problem = p
+		}
+	}
 	// Only the documented negative values deny, and only documented
 	// positive values clear: a value this reader does not know, or a field
 	// left out, proves nothing either way.
@@ -868,12 +933,23 @@ func (in *inquiry) checkAvailability(ctx context.Context) {
 			p += " (" + m + ")"
 		}
 		problems = append(problems, p)
+		if a.Status == bedrocktypes.AgreementStatusError && strings.Contains(strings.ToLower(aws.ToString(a.ErrorMessage)), "marketplace") {
+			note(accessMarketplace)
+		}
+		note(accessEnable)
 	}
 	if out.AuthorizationStatus == bedrocktypes.AuthorizationStatusNotAuthorized {
 		problems = append(problems, "authorization NOT_AUTHORIZED")
+		if strings.HasPrefix(base, "anthropic.") {
+			// Anthropic models are authorized by the account's use-case
+			// form.
+			note(accessUseCase)
+		}
+		note(accessEnable)
 	}
 	if out.EntitlementAvailability == bedrocktypes.EntitlementAvailabilityNotAvailable {
 		problems = append(problems, "entitlement NOT_AVAILABLE")
+		note(accessEnable)
 	}
 	acct := in.targetAccount()
 	switch {
@@ -884,7 +960,7 @@ func (in *inquiry) checkAvailability(ctx context.Context) {
 	case len(problems) > 0:
 		c.Status = StatusFail
 		c.Detail = base + " is not enabled for account " + acct + " in " + in.region + ": " + strings.Join(problems, ", ")
-		in.setEv(func(e *evidence) { e.modelAccess = StatusFail })
+		in.setEv(func(e *evidence) { e.modelAccess, e.accessProblem = StatusFail, problem })
 	case unclear:
 		c.Status = StatusUnknown
 		c.Detail = fmt.Sprintf("bedrock:GetFoundationModelAvailability answered with values this diagnosis does not know or without some of them (agreement %v, authorization %q, entitlement %q, region %q)",
@@ -942,7 +1018,7 @@ func (in *inquiry) firstUseSubscription(ctx context.Context, c *Check, base, acc
 		in.setEv(func(e *evidence) { e.modelAccess = StatusPass })
 	case StatusFail:
 		c.Status, c.Detail = StatusFail, head+", but the role may not: "+sv.detail
-		in.setEv(func(e *evidence) { e.modelAccess = StatusFail })
+		in.setEv(func(e *evidence) { e.modelAccess, e.accessProblem = StatusFail, accessMarketplace })
 	default:
 		c.Status, c.Detail = StatusUnknown, head+"; whether the role may subscribe is not known: "+sv.detail
 	}
@@ -1223,6 +1299,9 @@ func (in *inquiry) evaluateLegs(ctx context.Context, client *iam.Client, roleARN
 		}
 	}
 	principal := in.rolePrincipal(roleARN, tags)
+	if roleARN == in.t.RoleARN || in.t.RoleARN == "" {
+		in.setEv(func(e *evidence) { e.roleSet, e.rolePrincipal = &set, principal })
+	}
 	var denied, depends []string
 	for _, leg := range legs {
 		res := iampolicy.Evaluate(in.legContext(leg).request(principal, leg.action, leg.resource, "", policiesOf(set)...), set)
@@ -1302,6 +1381,11 @@ func (in *inquiry) legContext(leg resourceLeg) knownContext {
 		k.set(key, val)
 	}
 	k.absent = []string{"aws:requesttag/", "aws:tagkeys"}
+	if in.model.Kind == bedrockid.KindFoundationModel && leg.context["bedrock:InferenceProfileArn"] == "" {
+		// A foundation model called by its own id goes through no
+		// inference profile.
+		k.absent = append(k.absent, "bedrock:inferenceprofilearn")
+	}
 	return k
 }
 

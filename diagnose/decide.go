@@ -354,13 +354,20 @@ func (in *inquiry) explainLayer(r *Report) {
 			return
 		}
 		switch r.Layer {
-		case LayerRolePermissions, LayerSourcePolicy, LayerTrustPolicy:
+		case LayerRolePermissions, LayerSourcePolicy, LayerTrustPolicy, LayerModelAccess:
 			summary := r.Summary
 			in.writeLayer(r)
 			r.Summary = summary
 		case LayerOrgPolicy:
 			if note := in.routingNote(); note != "" {
 				r.Fix += " " + note
+			}
+		case LayerRegion:
+			r.Fix = in.regionFix()
+		case LayerModelID:
+			if in.msg.Kind == KindOnDemandUnsupported {
+				// The checks know the catalog: name only profiles it has.
+				r.Fix = in.modelIDFix()
 			}
 		}
 		return
@@ -411,29 +418,22 @@ func (in *inquiry) writeLayer(r *Report) {
 		r.Fix = "run the diagnosis with credentials that may read the role in account " + acct + " (diagnose.Options.DiagnosticConfig) and iam:SimulatePrincipalPolicy in the source account, or check both sides by hand: the source principal's policy must allow sts:AssumeRole on the role, and the role's trust policy must trust the source principal"
 	case LayerSourcePolicy:
 		r.Summary = src + "'s own policies in account " + in.ev.source.account + " do not allow sts:AssumeRole on " + role
-		r.Fix = "in account " + in.ev.source.account + ", add to " + src + "'s identity policy an Allow for " + strings.Join(in.assumeActions(), ", ") + " on " + role
-		r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: in.assumeActions(), Resource: []string{role}})
+		in.writeSourceFix(r, src)
 	case LayerTrustPolicy:
 		r.Summary = "the trust policy of " + role + " in account " + acct + " does not accept " + src
 		if strings.Contains(detail, "does not exist") || strings.Contains(detail, "condition") {
 			r.Summary += ": " + detail
 		}
 
-		principal := src
-		if p, ok := sourcePolicyARN(src); ok {
-			principal = p
-		}
-		stmt := statement{Effect: "Allow", Principal: principal, Action: in.assumeActions()}
-		if o := in.assumeOptions(); o.ExternalID != nil {
-			stmt.Condition = map[string]map[string]string{"StringEquals": {"sts:ExternalId": *o.ExternalID}}
-		}
-		r.Fix = "in account " + acct + ", add a statement to the trust policy of " + role + " that trusts " + principal
-		r.FixPolicy = policyJSON(stmt)
+		in.writeTrustFix(r, src, acct)
 
 		if len(in.ev.unmetConditions) > 0 {
 			r.Summary = "the trust policy of " + role + " in account " + acct + " trusts " + src + " only under conditions the app's AssumeRole does not meet"
 			r.Fix = "pass what the trust policy's conditions require in the app's AssumeRole (stscreds AssumeRoleOptions: ExternalID, SourceIdentity, Tags, SerialNumber/TokenCode), or change the conditions in account " + acct + ": " + strings.Join(in.ev.unmetConditions, "; ")
-			r.FixPolicy = ""
+			if strings.Contains(strings.ToLower(strings.Join(in.ev.unmetConditions, " ")), "aws:principaltag/") {
+				r.Fix += "; a condition on aws:PrincipalTag is met by a tag on " + fixPrincipal(src) + " itself (its owner tags it), not by anything the app passes"
+			}
+			r.FixPolicy, r.FixPlace = "", ""
 		}
 	case LayerWrongPrincipal:
 		// Written by checkPrincipal, which has the call's facts.
@@ -451,7 +451,15 @@ func (in *inquiry) writeLayer(r *Report) {
 		}
 		grant := in.action + " on " + strings.Join(resources, ", ")
 		who := orElse(role, src)
-		switch in.ev.rolePolicyKind {
+		if p, ok := sourcePolicyARN(who); ok {
+			who = p
+		}
+		kind := in.ev.rolePolicyKind
+		if kind == policyIdentityGap && in.msg.Explicit && !in.msg.AssumeRole {
+			// AWS's text says a Deny matched: no allow can fix it.
+			kind = policyExplicitDeny
+		}
+		switch kind {
 		case policyExplicitDeny:
 			denied := grant
 			if len(in.ev.deniedResources) > 0 {
@@ -466,16 +474,9 @@ func (in *inquiry) writeLayer(r *Report) {
 				r.Fix += " (AWS names " + in.msg.PolicyARN + ")"
 			}
 			r.Fix += "; an explicit deny cannot be overridden by any allow"
-			r.FixPolicy = ""
-		case policyBoundary:
-			r.Fix = "in account " + acct + ", allow " + grant + " in the permissions boundary of " + who + " (a boundary limits the role even where its policies allow)"
-			r.FixPolicy = policyJSON(legStatements(legs)...)
-		case policySessionGap:
-			r.Fix = "allow " + grant + " in the session policy the app passes to AssumeRole (stscreds AssumeRoleOptions.Policy / PolicyARNs), or pass none: a session can do only what both the role and the session policy allow"
-			r.FixPolicy = policyJSON(legStatements(legs)...)
+			r.FixPolicy, r.FixPlace = "", ""
 		default:
-			r.Fix = "in account " + acct + ", allow " + grant + " in the identity policy of " + who
-			r.FixPolicy = policyJSON(legStatements(legs)...)
+			in.writeRolePermissionsFix(r, who, acct)
 		}
 		if in.model.Kind == bedrockid.KindApplicationInferenceProfile && len(in.ev.destinations) == 0 && r.FixPolicy != "" {
 			r.Fix += "; also allow it on the foundation models the application inference profile routes to, in each of their regions (bedrock:GetInferenceProfile lists them; the diagnosis could not read it)"
@@ -488,16 +489,13 @@ func (in *inquiry) writeLayer(r *Report) {
 		}
 	case LayerModelAccess:
 		r.Summary = detail
-		r.Fix = "in account " + acct + ", enable the model in " + in.region + ": give the invoking role aws-marketplace:Subscribe, aws-marketplace:ViewSubscriptions and aws-marketplace:Unsubscribe for the first call, submit the Anthropic use-case form where required, and retry after a few minutes"
+		in.writeModelAccessFix(r, acct)
 	case LayerRegion:
 		r.Summary = "the model is not offered where the client calls it: " + detail
-		r.Fix = "call a region where the model is offered, or use an inference profile whose prefix matches the client's region"
+		r.Fix = in.regionFix()
 	case LayerModelID:
 		r.Summary = "the model identifier is wrong for this call: " + detail
-		r.Fix = "pass a valid, active model id; models without on-demand throughput need an inference profile id"
-		if p := bedrockid.ProfilePrefixForRegion(in.region); p != "" && in.model.Kind == bedrockid.KindFoundationModel && in.model.BaseModelID != "" {
-			r.Fix += " such as " + p + "." + in.model.BaseModelID
-		}
+		r.Fix = in.modelIDFix()
 	case LayerUnknown:
 		if r.Summary == "" {
 			r.Summary = "the evidence does not decide; see the checks that could not run"
@@ -547,31 +545,6 @@ func regionsOf(arns []string) []string {
 		}
 	}
 	return out
-}
-
-// legStatements writes the grants a call needs the way AWS's inference
-// profile guide does: the profile, then its foundation models only through
-// that profile (bedrock:InferenceProfileArn), then any other grant.
-func legStatements(legs []resourceLeg) []statement {
-	type key struct{ action, profile string }
-	var order []key
-	grouped := map[key][]string{}
-	for _, l := range legs {
-		k := key{l.action, l.context["bedrock:InferenceProfileArn"]}
-		if _, ok := grouped[k]; !ok {
-			order = append(order, k)
-		}
-		grouped[k] = append(grouped[k], l.resource)
-	}
-	stmts := make([]statement, 0, len(order))
-	for _, k := range order {
-		st := statement{Effect: "Allow", Action: []string{k.action}, Resource: grouped[k]}
-		if k.profile != "" {
-			st.Condition = map[string]map[string]string{"StringEquals": {"bedrock:InferenceProfileArn": k.profile}}
-		}
-		stmts = append(stmts, st)
-	}
-	return stmts
 }
 
 // withDeniedResource adds the resource the denial names when the expansion

@@ -219,9 +219,8 @@ func (e *explainer) decide() {
 	case KindSSOExpired:
 		e.set(LayerCredentials, nil, "the IAM Identity Center (SSO) token has expired or is invalid",
 			"Run aws sso login for the profile the app uses, then retry.")
-	case KindBearerKeyInvalid:
-		e.set(LayerCredentials, nil, "Bedrock rejected the API key (bearer token) sent instead of SigV4 credentials",
-			"Create a new Bedrock API key in the region the client calls and set AWS_BEARER_TOKEN_BEDROCK to it, or unset AWS_BEARER_TOKEN_BEDROCK so the client signs with IAM credentials.")
+	case KindBearerKeyInvalid, KindBearerKeyNotBedrock:
+		e.bearerKey() // bearer.go
 	case KindMissingAuthentication:
 		e.set(LayerCredentials, nil, "the request reached AWS with no credentials at all: neither a SigV4 signature nor a Bedrock API key (bearer token) in its Authorization header",
 			"Give the client credentials it actually sends: set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key (and use a client version that sends it), or provide IAM credentials so it signs with SigV4; check that no proxy or gateway between the app and AWS strips the Authorization header.")
@@ -257,7 +256,8 @@ func (e *explainer) decide() {
 	case KindMarketplace:
 		e.set(LayerModelAccess, nil, "the model's AWS Marketplace subscription could not be completed"+e.forAccount()+e.principalNote(),
 			"Let the principal that invokes the model subscribe once: allow aws-marketplace:ViewSubscriptions and aws-marketplace:Subscribe (only the first use of a Marketplace model in the account needs them), or have an administrator enable the model; AWS asks to retry a few minutes after the fix.")
-		r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{"aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions"}, Resource: []string{"*"}})
+		// The actions the text names, no more.
+		r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: marketplaceActions, Resource: []string{"*"}})
 	case KindUseCaseForm:
 		e.set(LayerModelAccess, nil, "the Anthropic use-case form has not been submitted for the account",
 			"Submit the Anthropic first-time-use form for the account that owns the role (Bedrock console, or PutUseCaseForModelAccess), once per account or in the organization's management account; AWS says to retry up to 15 minutes later.")
@@ -527,10 +527,9 @@ func (e *explainer) geoMismatch() bool {
 			"Call the model in "+region+" by a model id or profile offered there (ListFoundationModels, ListInferenceProfiles), or call the global profile from a commercial region.")
 		return true
 	}
-	fix := "Use the inference profile of the client's geography"
-	if p := bedrockid.ProfilePrefixForRegion(region); p != "" && p != id.GeoPrefix && id.BaseModelID != "" {
-		fix += " (" + p + "." + id.BaseModelID + " in " + region + ", or global." + id.BaseModelID + " where offered)"
-	}
+	// Not every model has a profile in every geography: name none the
+	// text cannot vouch for, say where to find one.
+	fix := "Use an inference profile of the client's geography for the model (bedrock:ListInferenceProfiles in " + region + " lists the profiles offered there)"
 	fix += ", or call a region of the " + id.GeoPrefix + ". geography; a geographic profile can only be called from the regions of its geography."
 	e.set(LayerRegion, nil, "the inference profile "+e.m.ModelID+" belongs to the "+id.GeoPrefix+". geography, which does not serve "+region+" (the region the call went to)", fix)
 	return true
@@ -615,6 +614,13 @@ func (e *explainer) callDenied() {
 	if e.r.TargetAccount != "" {
 		who += " (account " + e.r.TargetAccount + ")"
 	}
+	if isBearerAction(m.Action) {
+		e.bearerDenied() // bearer.go
+		return
+	}
+	if apiKeyUser(m.Principal) {
+		who += ", the IAM user of a long-term Bedrock API key,"
+	}
 	what := m.Action
 	if m.Resource != "" {
 		what += " on " + m.Resource
@@ -664,6 +670,9 @@ func layerOfPolicy(t PolicyType) Layer {
 func (e *explainer) permissionsFix() string {
 	m := e.m
 	where := "the role's identity policy (in the target account)"
+	if apiKeyUser(m.Principal) {
+		where = "the identity policy of " + m.Principal + " (the IAM user of the long-term Bedrock API key)"
+	}
 	switch m.PolicyType {
 	case PolicySession:
 		where = "the session policy the app passes when it assumes the role (stscreds AssumeRoleOptions.Policy / PolicyARNs)"
@@ -781,13 +790,19 @@ func policyNameOf(t PolicyType) string {
 func (e *explainer) onDemand() {
 	id := e.m.ModelID
 	summary := "the model has no on-demand throughput in this region and must be called through an inference profile"
-	fix := "Call the model through an inference profile: pass its profile id (the model id prefixed with the geography, e.g. us. in a US region, eu. in Europe, apac. in Asia Pacific, or global.) instead of the bare model id; the role must then allow the profile ARN and the foundation model in every destination region."
+	// A text names no catalog: never make a profile id up from a prefix
+	// (not every model has a profile in every geography); say how to find
+	// one.
+	where := "in the client's region"
+	if e.r.Region != "" {
+		where = "in " + e.r.Region
+	}
+	fix := "Call the model through an inference profile that contains it: pass the profile's id instead of the bare model id (bedrock:ListInferenceProfiles " + where +
+		" lists the profiles and their models; bedrock-doctor check names the ones the catalog has); the role must then allow the profile ARN and the foundation model in every destination region."
 	if id != "" {
 		summary = "model " + id + " has no on-demand throughput and must be called through an inference profile"
-		fix = "Call the model through an inference profile: pass us." + id + " in a US region (eu." + id + " in Europe, apac." + id + " in Asia Pacific, or global." + id + ") instead of " + id + "; the role must then allow the profile ARN and the foundation model in every destination region."
-		if p := bedrockid.ProfilePrefixForRegion(e.r.Region); p != "" {
-			fix = "Call the model through an inference profile: pass " + p + "." + id + " (the profile for " + e.r.Region + "; global." + id + " also works where offered) instead of " + id + "; the role must then allow the profile ARN and the foundation model in every destination region."
-		}
+		fix = "Call the model through an inference profile that contains " + id + ": pass the profile's id instead of " + id + " (bedrock:ListInferenceProfiles " + where +
+			" lists the profiles and their models; bedrock-doctor check names the ones the catalog has); the role must then allow the profile ARN and the foundation model in every destination region."
 	}
 	e.set(LayerModelID, nil, summary, fix)
 }

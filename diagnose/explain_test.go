@@ -306,9 +306,9 @@ func TestExplainFields(t *testing.T) {
 			policy: "-",
 		},
 		{
-			name:   "on-demand with the call's region picks the geography",
+			name:   "on-demand with the call's region says where to find a profile, never makes one up",
 			text:   "operation error Bedrock Runtime: Converse, https response error StatusCode: 400, RequestID: r-4, ValidationException: Invocation of model ID anthropic.claude-sonnet-4-6 with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model. (POST https://bedrock-runtime.eu-central-1.amazonaws.com/model/anthropic.claude-sonnet-4-6/converse)",
-			want:   Report{Layer: LayerModelID, Region: "eu-central-1", Fix: "Call the model through an inference profile: pass eu.anthropic.claude-sonnet-4-6 (the profile for eu-central-1; global.anthropic.claude-sonnet-4-6 also works where offered) instead of anthropic.claude-sonnet-4-6; the role must then allow the profile ARN and the foundation model in every destination region."},
+			want:   Report{Layer: LayerModelID, Region: "eu-central-1", Fix: "Call the model through an inference profile that contains anthropic.claude-sonnet-4-6: pass the profile's id instead of anthropic.claude-sonnet-4-6 (bedrock:ListInferenceProfiles in eu-central-1 lists the profiles and their models; bedrock-doctor check names the ones the catalog has); the role must then allow the profile ARN and the foundation model in every destination region."},
 			policy: "-",
 		},
 		{

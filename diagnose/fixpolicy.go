@@ -5,16 +5,53 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/bedrockdoctor/bedrockdoctor/internal/iampolicy"
 )
 
 // statement is one statement of a fix policy. Action and Resource hold one
-// value or several; Condition maps an operator to its keys and values.
+// value or several; Condition maps an operator to its keys and values, and
+// Kept holds the conditions of an existing statement the fix extends (a fix
+// never drops one), rendered together with Condition.
 type statement struct {
 	Effect    string
 	Principal string // an AWS principal ARN, for trust statements
 	Action    []string
 	Resource  []string // empty: no Resource element (trust statements)
 	Condition map[string]map[string]string
+	Kept      []iampolicy.Condition
+}
+
+// conditions merges Condition and Kept: operator → key → values.
+func (st statement) conditions() map[string]map[string][]string {
+	if len(st.Condition) == 0 && len(st.Kept) == 0 {
+		return nil
+	}
+	out := map[string]map[string][]string{}
+	add := func(op, key string, vs []string) {
+		if out[op] == nil {
+			out[op] = map[string][]string{}
+		}
+		for k := range out[op] {
+			if strings.EqualFold(k, key) {
+				key = k
+			}
+		}
+		for _, v := range vs {
+			if !slices.Contains(out[op][key], v) {
+				out[op][key] = append(out[op][key], v)
+			}
+		}
+	}
+	for _, c := range st.Kept {
+		add(c.Operator, c.Key, c.Values)
+	}
+	for op, kv := range st.Condition {
+		for k, v := range kv {
+			add(op, k, []string{v})
+		}
+	}
+	return out
 }
 
 // nonEmpty is a one-value list, or none for "".
@@ -54,18 +91,30 @@ func policyJSON(stmts ...statement) string {
 			b.WriteString(",\n      \"Resource\": ")
 			writeList(&b, st.Resource)
 		}
-		if len(st.Condition) > 0 {
+		if conds := st.conditions(); len(conds) > 0 {
 			b.WriteString(",\n      \"Condition\": {")
-			for j, op := range slices.Sorted(maps.Keys(st.Condition)) {
+			for j, op := range slices.Sorted(maps.Keys(conds)) {
 				if j > 0 {
 					b.WriteString(",")
 				}
 				b.WriteString("\n        " + jsonQuote(op) + ": {")
-				for k, key := range slices.Sorted(maps.Keys(st.Condition[op])) {
+				for k, key := range slices.Sorted(maps.Keys(conds[op])) {
 					if k > 0 {
 						b.WriteString(",")
 					}
-					b.WriteString("\n          " + jsonQuote(key) + ": " + jsonQuote(st.Condition[op][key]))
+					b.WriteString("\n          " + jsonQuote(key) + ": ")
+					if vs := conds[op][key]; len(vs) == 1 {
+						b.WriteString(jsonQuote(vs[0]))
+					} else {
+						b.WriteString("[")
+						for i, v := range vs {
+							if i > 0 {
+								b.WriteString(", ")
+							}
+							b.WriteString(jsonQuote(v))
+						}
+						b.WriteString("]")
+					}
 				}
 				b.WriteString("\n        }")
 			}

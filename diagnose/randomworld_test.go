@@ -93,6 +93,7 @@ func (tl *rwTally) add(tier worldgen.Tier, what string, o rwOutcome, failed bool
 func TestRandomWorlds(t *testing.T) {
 	t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
 	tl := &rwTally{counts: map[string]map[string]int{}}
+	ft := &rwFixTally{counts: map[string]map[string]int{}}
 	sem := make(chan struct{}, rwConcurrency)
 	var wg sync.WaitGroup
 	for seed := *rwSeed; seed < *rwSeed+int64(*rwWorlds); seed++ {
@@ -101,7 +102,7 @@ func TestRandomWorlds(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { playWorld(t, seed, tl) })
+			t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { playWorld(t, seed, tl, ft) })
 		}()
 	}
 	wg.Wait()
@@ -116,6 +117,7 @@ func TestRandomWorlds(t *testing.T) {
 	for _, l := range tl.wrong {
 		t.Log(l)
 	}
+	ft.report(t)
 }
 
 // rwWorld is one world being played.
@@ -127,13 +129,15 @@ type rwWorld struct {
 	errs []string // assertion failures other than the verdict
 	// callReport and runReport are the reports' texts, for a failure.
 	callReport, runReport string
+	// callRep and runRep are the reports, for their fixes.
+	callRep, runRep *diagnose.Report
 }
 
 func (rw *rwWorld) failf(format string, args ...any) {
 	rw.errs = append(rw.errs, fmt.Sprintf(format, args...))
 }
 
-func playWorld(t *testing.T, seed int64, tl *rwTally) {
+func playWorld(t *testing.T, seed int64, tl *rwTally, ft *rwFixTally) {
 	w := worldgen.Generate(seed)
 	rw := &rwWorld{w: w, logs: &syncBuffer{}}
 	var callLine, runLine string
@@ -171,11 +175,17 @@ func playWorld(t *testing.T, seed int64, tl *rwTally) {
 	rw.assertNoSecrets()
 	rw.srv.ResetLog()
 	runOut, runLine = rw.playRun()
+	rw.playFix(ft, "call", rw.callRep)
+	rw.playFix(ft, "run", rw.runRep)
 }
 
 // baseCredentials are the app's access key as the world's app holds it.
-func (rw *rwWorld) baseCredentials() awsfake.Credentials {
-	c, _ := rw.sc.Credentials(rw.w.App.Principal)
+func (rw *rwWorld) baseCredentials() awsfake.Credentials { return rw.credentialsIn(rw.sc) }
+
+// credentialsIn are the app's access key in a load of the world (each load
+// issues its own keys).
+func (rw *rwWorld) credentialsIn(sc *awsfake.Scenario) awsfake.Credentials {
+	c, _ := sc.Credentials(rw.w.App.Principal)
 	switch rw.w.App.Credentials {
 	case "unissued":
 		c = awsfake.Credentials{AccessKeyID: fmt.Sprintf("AKIA%016d", rw.w.Seed), SecretAccessKey: "not-a-secret-aws-issued"}
@@ -250,6 +260,7 @@ func (rw *rwWorld) playCall() (rwOutcome, string) {
 		rw.scan("the error", err.Error())
 		js, _ := json.Marshal(derr.Report)
 		rw.callReport = derr.Report.String()
+		rw.callRep = derr.Report
 		rw.scan("the report", string(js)+rw.callReport)
 	}
 	switch {
@@ -297,6 +308,7 @@ func (rw *rwWorld) playRun() (rwOutcome, string) {
 	}
 	js, _ := json.Marshal(report)
 	rw.runReport = report.String()
+	rw.runRep = report
 	rw.scan("Run's report", string(js)+rw.runReport)
 	rw.assertReadOnly("Run")
 	rw.assertNoSecrets()

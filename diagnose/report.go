@@ -24,6 +24,7 @@ const (
 	LayerRolePermissions Layer = "role-permissions"
 	LayerOrgPolicy       Layer = "org-policy"
 	LayerEndpointPolicy  Layer = "endpoint-policy"
+	LayerKeyPolicy       Layer = "key-policy" // the KMS key of a custom, copied or imported model or of a guardrail
 	LayerModelAccess     Layer = "model-access"
 	LayerRegion          Layer = "region"
 	LayerModelID         Layer = "model-id"
@@ -42,11 +43,12 @@ var chainOrder = map[Layer]int{
 	LayerRolePermissions: 5,
 	LayerOrgPolicy:       6,
 	LayerEndpointPolicy:  7,
-	LayerModelAccess:     8,
-	LayerRegion:          9,
-	LayerModelID:         10,
-	LayerUnknown:         11,
-	LayerNone:            12,
+	LayerKeyPolicy:       8,
+	LayerModelAccess:     9,
+	LayerRegion:          10,
+	LayerModelID:         11,
+	LayerUnknown:         12,
+	LayerNone:            13,
 }
 
 // Layers returns every layer in chain order.
@@ -54,7 +56,7 @@ func Layers() []Layer {
 	return []Layer{
 		LayerCredentials, LayerAssumeRole, LayerSourcePolicy, LayerTrustPolicy,
 		LayerWrongPrincipal, LayerRolePermissions, LayerOrgPolicy, LayerEndpointPolicy,
-		LayerModelAccess, LayerRegion, LayerModelID, LayerUnknown, LayerNone,
+		LayerKeyPolicy, LayerModelAccess, LayerRegion, LayerModelID, LayerUnknown, LayerNone,
 	}
 }
 
@@ -124,6 +126,12 @@ type Report struct {
 	Summary   string `json:"summary"`              // one line: what is wrong, in whose account
 	Fix       string `json:"fix"`                  // what to change, in words
 	FixPolicy string `json:"fix_policy,omitempty"` // the policy JSON to add, where one applies
+	// FixPlace says where FixPolicy goes, in the words Fix uses: which
+	// policy of which principal, in which account ("the permissions
+	// boundary arn:aws:iam::2:policy/B of role arn:aws:iam::2:role/R, in
+	// account 2"); several places are separated by "; and ". Empty when
+	// there is no FixPolicy.
+	FixPlace string `json:"fix_place,omitempty"`
 	// Principal is the principal the denied request was evaluated for, as
 	// AWS prints it: the source user or role session for an AssumeRole, the
 	// role session (or whoever signed) for the Bedrock call.
@@ -204,6 +212,9 @@ func (r *Report) String() string {
 	}
 	if r.FixPolicy != "" {
 		fmt.Fprintf(&b, "fix policy:\n%s\n", r.FixPolicy)
+		if r.FixPlace != "" {
+			fmt.Fprintf(&b, "paste into: %s\n", r.FixPlace)
+		}
 	}
 	return b.String()
 }

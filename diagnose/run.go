@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	bedrocktypes "github.com/aws/aws-sdk-go-v2/service/bedrock/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -95,6 +96,9 @@ type inquiry struct {
 	diagAcct string // the diagnostic credentials' account, see diagAccount
 	diagErr  error
 
+	catalogOnce sync.Once
+	catalog     []bedrocktypes.InferenceProfileSummary // see catalogProfiles
+
 	sourceTagsOnce sync.Once
 	sourceTagsRead map[string]string // see sourceTags
 
@@ -133,6 +137,23 @@ type evidence struct {
 	// denyStatements name the Deny statements the local evaluation matched.
 	denyStatements []string
 	profileARN     string
+	// roleSet is the role's policies as read (identity, boundary, and the
+	// session policy the app passes), nil when they could not be read;
+	// rolePrincipal is the role's session as they see it. The fix is
+	// planned on them.
+	roleSet       *iampolicy.PolicySet
+	rolePrincipal iampolicy.Principal
+	// sourceMissing are the condition keys the source simulation lacked
+	// for a denial: a statement allows the AssumeRole only under them.
+	// sourceExplicit: a Deny statement of the source matched.
+	sourceMissing  []string
+	sourceExplicit bool
+	// profileSuggestions are inference profile ids the catalog has for
+	// the model in the client's region (catalogProfiles).
+	profileSuggestions []string
+	// accessProblem is what model access lacks: accessMarketplace,
+	// accessUseCase or accessEnable; "" when not known.
+	accessProblem string
 }
 
 type identity struct{ arn, account, userID string }
