@@ -114,6 +114,9 @@ func (c *call) invoke(modelID, operation string) (*target, error) {
 		c.entry.Truth = []string{truthModelID}
 		return nil, validation(msgInvalidModel)
 	}
+	if t, ok, err := c.invokeRouted(id, operation); ok { // routedruntime.go
+		return t, err
+	}
 	region, account, part := c.region, c.principal.Account, w.Partition
 	t := &target{id: id}
 	var profileARN string

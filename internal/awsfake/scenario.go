@@ -44,6 +44,9 @@ type ScenarioTarget struct {
 	ModelID   string `json:"modelId"`
 	Region    string `json:"region"`
 	Operation string `json:"operation"`
+
+	// OutputS3URI is StartAsyncInvoke's output location (s3://BUCKET/PREFIX).
+	OutputS3URI string `json:"outputS3Uri,omitempty"`
 }
 
 // ScenarioApp is how a scenario's app builds its client: by default it
@@ -93,6 +96,9 @@ type scenarioFile struct {
 	Target        ScenarioTarget    `json:"target"`
 	App           *ScenarioApp      `json:"app"`
 	Expect        map[string]string `json:"expect"`
+
+	// DefaultPromptRouters are AWS's default prompt routers (routed.go).
+	DefaultPromptRouters []DefaultRouter `json:"defaultPromptRouters"`
 }
 
 // demoFile is the wrapper of the CLI demo's scenarios
@@ -176,6 +182,11 @@ type scenarioBedrock struct {
 		Model   string   `json:"model"`
 		Regions []string `json:"regions"`
 	} `json:"applicationProfiles"`
+
+	// Prompt routers, prompts and Marketplace endpoints (routed.go).
+	PromptRouters        []PromptRouter        `json:"promptRouters"`
+	Prompts              []Prompt              `json:"prompts"`
+	MarketplaceEndpoints []MarketplaceEndpoint `json:"marketplaceEndpoints"`
 }
 
 type scenarioAccount struct {
@@ -354,6 +365,9 @@ func (b *builder) build(f *scenarioFile) {
 		}
 		w.Profile(SystemProfile{ID: p.ID, ModelID: p.Model, Sources: p.Sources, Destinations: p.Destinations})
 	}
+	for _, r := range f.DefaultPromptRouters {
+		w.DefaultPromptRouter(r)
+	}
 	for _, o := range f.Organizations {
 		org := w.Organization(o.ID, o.Management)
 		b.level(org.Root, o.SCPs, o.RCPs, "organization "+o.ID)
@@ -456,6 +470,7 @@ func (b *builder) account(fa scenarioAccount) {
 		for _, p := range sb.ApplicationProfiles {
 			br.ApplicationProfile(p.ID, p.Name, p.Model, p.Regions...)
 		}
+		b.routedKinds(br, sb)
 	}
 }
 

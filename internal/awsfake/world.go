@@ -28,6 +28,7 @@ type World struct {
 	models    map[string]*FoundationModel
 	profiles  map[string]*SystemProfile
 	routes    map[string]string
+	routed    routedKinds // prompt routers, prompts, Marketplace endpoints (routed.go)
 	// appRole is the role the app means to use (SetAppRole), "" unknown.
 	appRole string
 
