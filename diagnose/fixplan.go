@@ -780,3 +780,64 @@ func (in *inquiry) checksSnapshot() []Check {
 	defer in.mu.Unlock()
 	return append([]Check(nil), in.checks...)
 }
+
+// afterDenyFix adds, to the fix of an explicit deny, what the role's other
+// policies would still deny once the Deny is gone (a boundary without the
+// action, say): with the policies read, the whole fix, not its first step.
+func (in *inquiry) afterDenyFix(r *Report, who string) {
+	in.mu.Lock()
+	set, principal := in.ev.roleSet, in.ev.rolePrincipal
+	in.mu.Unlock()
+	if set == nil {
+		return
+	}
+	plan := in.planPermissions(withoutDenies(*set), principal, who, in.fixLegs(r), textDeny{})
+	plan.depends = nil
+	if len(plan.gates) == 0 && len(plan.stmts) == 0 {
+		return
+	}
+	var sub Report
+	in.writePlannedFix(&sub, plan, "")
+	r.FixPolicy, r.FixPlace = sub.FixPolicy, sub.FixPlace
+	r.Fix += "; then, " + strings.TrimPrefix(sub.Fix, "in account , ")
+}
+
+// withoutDenies is a policy set with every Deny statement of the
+// principal's own policies removed.
+func withoutDenies(set iampolicy.PolicySet) iampolicy.PolicySet {
+	strip := func(nps []iampolicy.NamedPolicy) []iampolicy.NamedPolicy {
+		out := make([]iampolicy.NamedPolicy, 0, len(nps))
+		for _, np := range nps {
+			var doc struct {
+				Version   string
+				Statement []map[string]any
+			}
+			if json.Unmarshal([]byte(np.Policy.String()), &doc) != nil {
+				out = append(out, np)
+				continue
+			}
+			doc.Statement = slices.DeleteFunc(doc.Statement, func(st map[string]any) bool { return st["Effect"] == "Deny" })
+			raw, _ := json.Marshal(doc)
+			if p, err := iampolicy.Parse(string(raw)); err == nil && len(doc.Statement) > 0 {
+				np.Policy = p
+			} else if len(doc.Statement) == 0 {
+				continue
+			}
+			out = append(out, np)
+		}
+		return out
+	}
+	out := set
+	out.Identity = strip(set.Identity)
+	out.Session = strip(set.Session)
+	if set.Boundary != nil {
+		if b := strip([]iampolicy.NamedPolicy{*set.Boundary}); len(b) == 1 {
+			out.Boundary = &b[0]
+		} else {
+			// A boundary of Deny statements only allows nothing.
+			empty := iampolicy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":"*","Resource":"*"}]}`)
+			out.Boundary = &iampolicy.NamedPolicy{Name: set.Boundary.Name, Type: iampolicy.TypeBoundary, Policy: empty}
+		}
+	}
+	return out
+}
