@@ -692,6 +692,8 @@ func (in *inquiry) checkModel(ctx context.Context) {
 			e.modelIDOK, e.regionOK = StatusPass, StatusPass
 			e.destinations, e.profileARN = dests, aws.ToString(out.InferenceProfileArn)
 		})
+	case bedrockid.KindProvisionedModel, bedrockid.KindCustomModel, bedrockid.KindCustomModelDeployment, bedrockid.KindImportedModel:
+		in.resolveOwnedKind(ctx, &c, br) // modelkinds.go
 	default:
 		c.Status, c.Detail = StatusSkipped, "a "+in.model.Kind.String()+" is not resolved by the checks"
 	}
@@ -1045,6 +1047,8 @@ func (in *inquiry) expansion() []resourceLeg {
 	var legs []resourceLeg
 	switch in.model.Kind {
 	case bedrockid.KindUnknown:
+	case bedrockid.KindProvisionedModel, bedrockid.KindCustomModel, bedrockid.KindCustomModelDeployment, bedrockid.KindImportedModel:
+		legs = in.ownedKindLegs(legs, src) // modelkinds.go
 	case bedrockid.KindInferenceProfile, bedrockid.KindApplicationInferenceProfile:
 		if profileARN == "" {
 			profileARN = in.model.ARN(in.partition, in.region, acct)

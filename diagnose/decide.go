@@ -354,7 +354,7 @@ func (in *inquiry) explainLayer(r *Report) {
 			return
 		}
 		switch r.Layer {
-		case LayerRolePermissions, LayerSourcePolicy, LayerTrustPolicy, LayerModelAccess:
+		case LayerRolePermissions, LayerSourcePolicy, LayerTrustPolicy, LayerModelAccess, LayerKeyPolicy:
 			summary := r.Summary
 			in.writeLayer(r)
 			r.Summary = summary
@@ -365,7 +365,7 @@ func (in *inquiry) explainLayer(r *Report) {
 		case LayerRegion:
 			r.Fix = in.regionFix()
 		case LayerModelID:
-			if in.msg.Kind == KindOnDemandUnsupported {
+			if in.msg.Kind == KindOnDemandUnsupported && !isOwnedKind(in.model.Kind) { // modelkinds.go
 				// The checks know the catalog: name only profiles it has.
 				r.Fix = in.modelIDFix()
 			}
@@ -488,6 +488,8 @@ func (in *inquiry) writeLayer(r *Report) {
 		if note := in.routingNote(); note != "" {
 			r.Fix += " " + note
 		}
+	case LayerKeyPolicy:
+		in.writeKeyPolicy(r) // keys.go
 	case LayerModelAccess:
 		r.Summary = detail
 		in.writeModelAccessFix(r, acct)
@@ -495,6 +497,9 @@ func (in *inquiry) writeLayer(r *Report) {
 		r.Summary = "the model is not offered where the client calls it: " + detail
 		r.Fix = in.regionFix()
 	case LayerModelID:
+		if in.writeOwnedModelID(r) { // modelkinds.go
+			break
+		}
 		r.Summary = "the model identifier is wrong for this call: " + detail
 		r.Fix = in.modelIDFix()
 	case LayerUnknown:
