@@ -8,6 +8,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/bedrockdoctor/bedrockdoctor/diagnose"
@@ -97,6 +98,9 @@ func callFromInput(params any) diagnose.Call {
 		c.ModelID = deref(in.ModelId)
 	case *bedrockruntime.StartAsyncInvokeInput:
 		c.ModelID = deref(in.ModelId)
+		if out, ok := in.OutputDataConfig.(*types.AsyncInvokeOutputDataConfigMemberS3OutputDataConfig); ok {
+			c.OutputS3URI = deref(out.Value.S3Uri)
+		}
 	case *bedrockruntime.InvokeModelWithBidirectionalStreamInput:
 		c.ModelID = deref(in.ModelId)
 	case *bedrockruntime.ApplyGuardrailInput:

@@ -694,6 +694,8 @@ func (in *inquiry) checkModel(ctx context.Context) {
 		})
 	case bedrockid.KindProvisionedModel, bedrockid.KindCustomModel, bedrockid.KindCustomModelDeployment, bedrockid.KindImportedModel:
 		in.resolveOwnedKind(ctx, &c, br) // modelkinds.go
+	case bedrockid.KindPromptRouter, bedrockid.KindDefaultPromptRouter, bedrockid.KindPrompt, bedrockid.KindMarketplaceEndpoint:
+		in.resolveRouted(ctx, br, &c) // routed.go
 	default:
 		c.Status, c.Detail = StatusSkipped, "a "+in.model.Kind.String()+" is not resolved by the checks"
 	}
@@ -1064,9 +1066,12 @@ func (in *inquiry) expansion() []resourceLeg {
 			}
 			legs = append(legs, resourceLeg{in.action, d, map[string]string{"aws:RequestedRegion": region, "bedrock:InferenceProfileArn": profileARN}})
 		}
+	case bedrockid.KindPromptRouter, bedrockid.KindDefaultPromptRouter, bedrockid.KindPrompt, bedrockid.KindMarketplaceEndpoint:
+		legs = append(legs, in.routedLegs(acct, src)...) // routed.go
 	default:
 		legs = append(legs, resourceLeg{in.action, in.model.ARN(in.partition, in.region, acct), src})
 	}
+	legs = append(legs, in.asyncLegs()...) // StartAsyncInvoke's output (routed.go)
 	if g := in.t.GuardrailID; g != "" {
 		guardrailARN := g
 		if !strings.HasPrefix(g, "arn:") {

@@ -305,7 +305,7 @@ func (in *inquiry) fillRequest(r *Report) {
 		}
 	default:
 		if r.Action == "" {
-			r.Action = in.action
+			r.Action = in.deniedAction() // routed.go: the denied leg's own action
 		}
 		if r.Resource == "" {
 			if len(in.ev.deniedResources) > 0 {
@@ -438,7 +438,7 @@ func (in *inquiry) writeLayer(r *Report) {
 	case LayerWrongPrincipal:
 		// Written by checkPrincipal, which has the call's facts.
 	case LayerRolePermissions:
-		r.Summary = orElse(role, src) + " in account " + acct + " may not " + in.action + " on every ARN the call needs"
+		r.Summary = orElse(role, src) + " in account " + acct + " may not " + orElse(r.Action, in.action) + " on every ARN the call needs"
 		if len(in.ev.deniedResources) > 0 {
 			r.Summary += ": denied on " + strings.Join(in.ev.deniedResources, ", ")
 		} else {
@@ -561,7 +561,7 @@ func (in *inquiry) withDeniedResource(legs []resourceLeg, r *Report) []resourceL
 		return legs
 	}
 	action := r.Action
-	if action == "" || !strings.HasPrefix(action, "bedrock:") {
+	if action == "" || !strings.HasPrefix(action, "bedrock:") && !hasLegAction(legs, action) { // routed.go
 		action = in.action
 	}
 	for _, l := range legs {

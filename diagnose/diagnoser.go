@@ -24,6 +24,8 @@ type Call struct {
 	RoleARN string
 	// GuardrailID and GuardrailVersion name the guardrail of the call.
 	GuardrailID, GuardrailVersion string
+	// OutputS3URI is StartAsyncInvoke's output location.
+	OutputS3URI string
 	// BearerTokenIgnored records that AWS_BEARER_TOKEN_BEDROCK was set but
 	// the client signs with the role's credentials instead.
 	BearerTokenIgnored bool

@@ -187,6 +187,8 @@ func (e *explainer) decide() {
 			"access denied"+e.by()+", and the text does not say by which policy or gate",
 			"Run the checks (bedrock-doctor check) to find the layer; the text alone does not name it.")
 
+	case KindAsyncOutput:
+		e.asyncOutput() // routed.go
 	case KindRootAssumeRole:
 		e.set(LayerCredentials, nil,
 			"the base credentials are an account's root user, and roles may not be assumed by root accounts",

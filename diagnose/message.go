@@ -985,6 +985,7 @@ var phraseKinds = []struct {
 	{"guardrailidentifier' failed to satisfy constraint", KindGuardrailInvalid},
 	{"guardrail identifier is invalid", KindGuardrailInvalid},
 	{"guardrail identifier or version provided in the request does not exist", KindGuardrailInvalid},
+	{"invalid output config/credentials", KindAsyncOutput}, // routed.go
 	{"provided model identifier is invalid", KindInvalidModelID},
 	{"model identifier is invalid", KindInvalidModelID},
 	{"could not resolve the foundation model", KindModelUnresolved},

@@ -24,6 +24,7 @@ const (
 	LayerRolePermissions Layer = "role-permissions"
 	LayerOrgPolicy       Layer = "org-policy"
 	LayerEndpointPolicy  Layer = "endpoint-policy"
+	LayerKeyPolicy       Layer = "key-policy" // the KMS key of a custom, copied or imported model or of a guardrail
 	LayerModelAccess     Layer = "model-access"
 	LayerRegion          Layer = "region"
 	LayerModelID         Layer = "model-id"
@@ -42,11 +43,12 @@ var chainOrder = map[Layer]int{
 	LayerRolePermissions: 5,
 	LayerOrgPolicy:       6,
 	LayerEndpointPolicy:  7,
-	LayerModelAccess:     8,
-	LayerRegion:          9,
-	LayerModelID:         10,
-	LayerUnknown:         11,
-	LayerNone:            12,
+	LayerKeyPolicy:       8,
+	LayerModelAccess:     9,
+	LayerRegion:          10,
+	LayerModelID:         11,
+	LayerUnknown:         12,
+	LayerNone:            13,
 }
 
 // Layers returns every layer in chain order.
@@ -54,7 +56,7 @@ func Layers() []Layer {
 	return []Layer{
 		LayerCredentials, LayerAssumeRole, LayerSourcePolicy, LayerTrustPolicy,
 		LayerWrongPrincipal, LayerRolePermissions, LayerOrgPolicy, LayerEndpointPolicy,
-		LayerModelAccess, LayerRegion, LayerModelID, LayerUnknown, LayerNone,
+		LayerKeyPolicy, LayerModelAccess, LayerRegion, LayerModelID, LayerUnknown, LayerNone,
 	}
 }
 

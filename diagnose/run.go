@@ -102,6 +102,8 @@ type inquiry struct {
 	sourceTagsOnce sync.Once
 	sourceTagsRead map[string]string // see sourceTags
 
+	routed routedEvidence // routers, prompts, Marketplace endpoints (routed.go)
+
 	sourceRoleOnce  sync.Once
 	sourceRoleARN   string // the source session's role, see sourceRole
 	sourceRoleExact bool

@@ -27,6 +27,9 @@ type Target struct {
 	// GuardrailID and GuardrailVersion name the guardrail the call applies,
 	// if any.
 	GuardrailID, GuardrailVersion string
+	// OutputS3URI is StartAsyncInvoke's output location (s3://BUCKET/PREFIX):
+	// Bedrock writes there with the caller's s3:PutObject.
+	OutputS3URI string
 }
 
 // Options configure how the diagnosis runs.

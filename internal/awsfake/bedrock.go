@@ -291,6 +291,10 @@ func cpGetGuardrail(c *call) error {
 		return &apiError{Status: 404, Code: "ResourceNotFoundException", Message: "The guardrail " + gid + " was not found."}
 	}
 	ts := g.created.Format(time.RFC3339)
-	return c.writeJSON(200, map[string]any{"guardrailId": g.ID, "guardrailArn": arn, "name": g.Name, "version": g.Version, "status": "READY",
-		"createdAt": ts, "updatedAt": ts, "blockedInputMessaging": "Sorry, the model cannot answer this question.", "blockedOutputsMessaging": "Sorry, the model cannot answer this question."})
+	out := map[string]any{"guardrailId": g.ID, "guardrailArn": arn, "name": g.Name, "version": g.Version, "status": "READY",
+		"createdAt": ts, "updatedAt": ts, "blockedInputMessaging": "Sorry, the model cannot answer this question.", "blockedOutputsMessaging": "Sorry, the model cannot answer this question."}
+	if g.KMSKey != "" {
+		out["kmsKeyArn"] = g.KMSKey
+	}
+	return c.writeJSON(200, out)
 }

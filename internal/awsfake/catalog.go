@@ -130,6 +130,9 @@ type Guardrail struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
 	Version string `json:"version"`
+	// KMSKey is the customer managed key that encrypts it, "" for an AWS
+	// owned key (guardrails-permissions-kms.html).
+	KMSKey  string `json:"kmsKey"`
 	created time.Time
 }
 

@@ -117,6 +117,9 @@ func (c *call) invoke(modelID, operation string) (*target, error) {
 	if t, ok, err := c.invokeRouted(id, operation); ok { // routedruntime.go
 		return t, err
 	}
+	if t, ok, err := c.invokeModelKind(id, operation); ok { // modelkinds.go
+		return t, err
+	}
 	region, account, part := c.region, c.principal.Account, w.Partition
 	t := &target{id: id}
 	var profileARN string
@@ -267,11 +270,15 @@ func (c *call) guardrail(idOrARN string) error {
 		return &apiError{Status: 403, Code: "AccessDeniedException", Message: deniedMessage(c.callerARN, "bedrock:ApplyGuardrail", arn, c.denySuffix("bedrock:ApplyGuardrail", res)), Resource: arn}
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if a := w.accounts[c.principal.Account]; a == nil || a.bedrockLocked(c.region).guardrails[gid] == nil {
+	var g *Guardrail
+	if a := w.accounts[c.principal.Account]; a != nil {
+		g = a.bedrockLocked(c.region).guardrails[gid]
+	}
+	w.mu.Unlock()
+	if g == nil {
 		return &apiError{Status: 404, Code: "ResourceNotFoundException", Message: "The guardrail identifier or version provided is invalid."}
 	}
-	return nil
+	return c.guardrailKey(g.KMSKey, set) // modelkinds.go
 }
 
 const replyText = "Hello from awsfake."

@@ -187,6 +187,8 @@ type scenarioBedrock struct {
 	PromptRouters        []PromptRouter        `json:"promptRouters"`
 	Prompts              []Prompt              `json:"prompts"`
 	MarketplaceEndpoints []MarketplaceEndpoint `json:"marketplaceEndpoints"`
+
+	scenarioModelKinds // provisioned, custom, deployed and imported models (modelkinds.go)
 }
 
 type scenarioAccount struct {
@@ -199,6 +201,7 @@ type scenarioAccount struct {
 	Bedrock         []scenarioBedrock   `json:"bedrock"`
 	UseCaseForm     string              `json:"useCaseForm"`
 	DisabledRegions []string            `json:"disabledRegions"`
+	KMSKeys         []scenarioKey       `json:"kmsKeys"` // modelkinds.go
 }
 
 type scenarioVPCE struct {
@@ -417,6 +420,7 @@ func (b *builder) account(fa scenarioAccount) {
 	for _, r := range fa.DisabledRegions {
 		a.DisabledRegions[r] = true
 	}
+	b.kmsKeys(a, fa.KMSKeys, where) // modelkinds.go
 	for _, p := range fa.ManagedPolicies {
 		a.ManagedPolicy(p.ID, b.doc(where+" policy "+p.ID, p.Policy))
 	}
@@ -471,6 +475,7 @@ func (b *builder) account(fa scenarioAccount) {
 			br.ApplicationProfile(p.ID, p.Name, p.Model, p.Regions...)
 		}
 		b.routedKinds(br, sb)
+		b.modelKinds(br, sb, where) // modelkinds.go
 	}
 }
 

@@ -455,6 +455,10 @@ func (c *call) dispatch() {
 			c.fail(&apiError{Status: 400, Code: "InvalidAction", Message: "Could not find operation " + c.action + " for version " + version})
 			return
 		}
+	} else if target := r.Header.Get("X-Amz-Target"); target != "" && r.Method == http.MethodPost {
+		if h = c.routeTarget(target); h == nil { // kms.go
+			return
+		}
 	} else {
 		c.proto = protoJSON
 		var ok bool

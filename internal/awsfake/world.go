@@ -29,6 +29,9 @@ type World struct {
 	profiles  map[string]*SystemProfile
 	routes    map[string]string
 	routed    routedKinds // prompt routers, prompts, Marketplace endpoints (routed.go)
+	// mkinds: provisioned, custom, deployed and imported models, and KMS
+	// keys (modelkinds.go).
+	mkinds *modelKindState
 	// appRole is the role the app means to use (SetAppRole), "" unknown.
 	appRole string
 
