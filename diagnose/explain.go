@@ -612,6 +612,9 @@ func (e *explainer) sourceFix(action string) string {
 
 // callDenied explains an IAM denial of the Bedrock (or any non-STS) call.
 func (e *explainer) callDenied() {
+	if e.keyText() || e.ownedKindText() { // keys.go, modelkinds.go
+		return
+	}
 	m := e.m
 	who := valueOr(m.Principal, "the caller")
 	if e.r.TargetAccount != "" {
@@ -781,6 +784,9 @@ func policyNameOf(t PolicyType) string {
 }
 
 func (e *explainer) onDemand() {
+	if e.customOnDemandText() { // modelkinds.go
+		return
+	}
 	id := e.m.ModelID
 	summary := "the model has no on-demand throughput in this region and must be called through an inference profile"
 	// A text names no catalog: never make a profile id up from a prefix

@@ -156,6 +156,9 @@ type evidence struct {
 	// accessProblem is what model access lacks: accessMarketplace,
 	// accessUseCase or accessEnable; "" when not known.
 	accessProblem string
+	// mkinds is what the checks of provisioned, custom, deployed and
+	// imported models and of their KMS keys found (modelkinds.go, keys.go).
+	mkinds kindEvidence
 }
 
 type identity struct{ arn, account, userID string }
@@ -259,7 +262,10 @@ func (in *inquiry) collect(ctx context.Context) {
 		if in.t.RoleARN == "" {
 			<-source // the policy source is the base principal itself
 		}
+		var keys sync.WaitGroup
+		keys.Go(func() { in.checkKeys(ctx) }) // keys.go: the model's and the guardrail's KMS keys
 		in.guard("role-permissions.simulate", LayerRolePermissions, func() { in.checkRolePermissions(ctx) })
+		keys.Wait()
 	})
 	wg.Wait()
 }
