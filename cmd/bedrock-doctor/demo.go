@@ -93,9 +93,9 @@ func runDemo(ctx context.Context, e env, args []string) int {
 
 	if !*asJSON {
 		fmt.Fprintf(e.stdout, "%s\n%s\n\n", e.bold("bedrock-doctor demo: a local AWS in this process (loopback only: no account, no network)."),
-			"Each world is real IAM policy documents in a few accounts. The app makes one Converse call, first with a\n"+
-				"plain SDK client (bedrockruntime.NewFromConfig + stscreds), then with bedrockdoctor's client.NewFromConfig;\n"+
-				"both errors are shown, then the diagnosis' report: one line per check, ✓ pass, ✗ fail, ? could not run.")
+			"Each world is real IAM policy documents in a few accounts. The app makes one Converse call (InvokeModel for an\n"+
+				"imported model), first with a plain SDK client (bedrockruntime.NewFromConfig + stscreds), then with\n"+
+				"bedrockdoctor's client.NewFromConfig; both errors are shown, then the diagnosis' report: one line per check, ✓ pass, ✗ fail, ? could not run.")
 	}
 	results := make([]demoResult, 0, len(chosen))
 	passed := 0
@@ -199,7 +199,7 @@ func playScenario(ctx context.Context, s scenario) demoResult {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(st.base), role, s.assumeOptions()...))
 		plain = bedrockruntime.NewFromConfig(cfg)
 	}
-	if err := converse(ctx, plain, model); err != nil {
+	if err := appCall(ctx, plain, s.target.Operation, model); err != nil {
 		res.Plain = err.Error()
 	}
 	st.srv.Close()
@@ -231,12 +231,12 @@ func playScenario(ctx context.Context, s scenario) demoResult {
 	} else {
 		lib = client.NewFromConfig(base, client.WithRole(role, s.assumeOptions()...), client.WithDiagnosis(withOpts))
 	}
-	err = converse(ctx, lib, model)
+	err = appCall(ctx, lib, s.target.Operation, model)
 	var derr *diagnose.Error
 	switch {
 	case err == nil:
 		// The call worked; Run shows the checks that prove it.
-		r, rerr := diagnose.NewDiagnoser(base, dopts).Run(ctx, diagnose.Target{RoleARN: role, AssumeRoleOptions: s.assumeOptions(), ModelID: model, Operation: "Converse"})
+		r, rerr := diagnose.NewDiagnoser(base, dopts).Run(ctx, diagnose.Target{RoleARN: role, AssumeRoleOptions: s.assumeOptions(), ModelID: model, Operation: orDefault(s.target.Operation, "Converse")})
 		if rerr != nil {
 			r = &diagnose.Report{SchemaVersion: diagnose.SchemaVersion, Layer: diagnose.LayerUnknown, Summary: "run: " + rerr.Error(), Checks: []diagnose.Check{}}
 		}
@@ -262,10 +262,17 @@ func (s scenario) assumeOptions() []func(*stscreds.AssumeRoleOptions) {
 	return []func(*stscreds.AssumeRoleOptions){func(o *stscreds.AssumeRoleOptions) { o.ExternalID = &id }}
 }
 
-// converse makes the app's call: one short Converse turn.
-func converse(ctx context.Context, br *bedrockruntime.Client, model string) error {
+// appCall makes the app's call: one short Converse turn, or for a world
+// whose model Converse does not take (an imported model) one InvokeModel
+// in the body format of Meta Llama, the usual architecture of an import.
+func appCall(ctx context.Context, br *bedrockruntime.Client, op, model string) error {
 	ctx, cancel := context.WithTimeout(ctx, demoBudget+5*time.Second)
 	defer cancel()
+	if op == "InvokeModel" {
+		_, err := br.InvokeModel(ctx, &bedrockruntime.InvokeModelInput{ModelId: aws.String(model), ContentType: aws.String("application/json"),
+			Body: []byte(`{"prompt":"Say hello.","max_gen_len":16}`)})
+		return err
+	}
 	_, err := br.Converse(ctx, &bedrockruntime.ConverseInput{
 		ModelId: aws.String(model),
 		Messages: []types.Message{{
@@ -285,7 +292,7 @@ func (e env) printScenario(i, n int, s scenario, res demoResult) {
 	if s.description != "" && s.description != s.title {
 		fmt.Fprintf(w, "  %s\n", e.dim(sanitize(s.description)))
 	}
-	fmt.Fprintf(w, "  %s Converse %s in %s as %s", e.dim("call:"), sanitize(s.target.ModelID), sanitize(s.target.Region), sanitize(s.target.Principal))
+	fmt.Fprintf(w, "  %s %s %s in %s as %s", e.dim("call:"), orDefault(s.target.Operation, "Converse"), sanitize(s.target.ModelID), sanitize(s.target.Region), sanitize(s.target.Principal))
 	if s.app.ForgetsRole {
 		fmt.Fprintf(w, " (meant to assume %s)\n", sanitize(s.target.RoleARN))
 	} else {

@@ -19,8 +19,12 @@ type scenarioEntry struct {
 // array and nothing else.
 func (e env) printScenarioList(all []scenario, asJSON bool) int {
 	if !asJSON {
+		width := 17
 		for _, s := range all {
-			fmt.Fprintf(e.stdout, "%-17s expect %-17s %s\n", s.name, s.expect, s.title)
+			width = max(width, len(s.name))
+		}
+		for _, s := range all {
+			fmt.Fprintf(e.stdout, "%-*s expect %-17s %s\n", width, s.name, s.expect, s.title)
 		}
 		return exitOK
 	}

@@ -84,8 +84,8 @@ func parseScenario(data []byte) (scenario, error) {
 		return s, fmt.Errorf("scenario %s: expect.layer %q is not a layer: %w", s.name, s.expect, errDemoFile)
 	case s.target.RoleARN == "" || s.target.ModelID == "" || s.target.Region == "":
 		return s, fmt.Errorf("scenario %s: target needs roleArn, modelId and region: %w", s.name, errDemoFile)
-	case s.target.Operation != "" && s.target.Operation != "Converse":
-		return s, fmt.Errorf("scenario %s: the demo makes Converse calls, not %s: %w", s.name, s.target.Operation, errDemoFile)
+	case s.target.Operation != "" && s.target.Operation != "Converse" && s.target.Operation != "InvokeModel":
+		return s, fmt.Errorf("scenario %s: the demo makes Converse or InvokeModel calls, not %s: %w", s.name, s.target.Operation, errDemoFile)
 	}
 	if _, ok := sc.Credentials(s.target.Principal); !ok {
 		return s, fmt.Errorf("scenario %s: target principal %q is not a user of the world: %w", s.name, s.target.Principal, errDemoFile)
@@ -112,6 +112,7 @@ var fixedBy = map[diagnose.Layer]string{
 	diagnose.LayerRolePermissions: "target account IAM (or the session policy the app passes)",
 	diagnose.LayerOrgPolicy:       "the organization's administrators",
 	diagnose.LayerEndpointPolicy:  "the network/VPC owner",
+	diagnose.LayerKeyPolicy:       "the KMS key's owner: its key policy (and, across accounts, the role's own policy)",
 	diagnose.LayerModelAccess:     "target account Bedrock admin",
 	diagnose.LayerRegion:          "the app's configuration",
 	diagnose.LayerModelID:         "the app's configuration",

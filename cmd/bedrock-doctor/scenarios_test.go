@@ -22,8 +22,10 @@ func TestBuiltinScenariosLoad(t *testing.T) {
 			t.Errorf("%s: expect %q, the test expects %q", s.name, s.expect, want)
 		}
 	}
-	// Files are read in name order: the chain order of the layers.
-	want := "healthy, credentials, source-policy, trust-policy, trust-external-id, wrong-principal, role-permissions, org-policy, endpoint-policy, model-access, region, model-id"
+	// Files are read in name order: the chain order of the layers, then
+	// the model kinds a team owns.
+	want := "healthy, credentials, source-policy, trust-policy, trust-external-id, wrong-principal, role-permissions, org-policy, endpoint-policy, model-access, region, model-id, " +
+		"provisioned-throughput, custom-model, copied-model-key, imported-model-key, other-account-model"
 	if got := strings.Join(names, ", "); got != want {
 		t.Errorf("order:\n got %s\nwant %s", got, want)
 	}
