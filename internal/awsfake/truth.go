@@ -104,9 +104,13 @@ func (c *call) evaluate(action, resource, resourceAccount string, ctx map[string
 }
 
 // authTruth is the truth of a request its credentials could not
-// authenticate: an opt-in region the account has not enabled, else the
-// credentials themselves.
+// authenticate: a Bedrock API key refused before the operation (what
+// bearer.go recorded), an opt-in region the account has not enabled, else
+// the credentials themselves.
 func (c *call) authTruth() []string {
+	if c.bearerTruth != nil {
+		return c.bearerTruth
+	}
 	if c.regionDisabled {
 		return []string{truthRegion}
 	}

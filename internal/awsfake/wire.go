@@ -54,6 +54,9 @@ type call struct {
 	// regionDisabled: the caller's account has not enabled the request's
 	// region (for the ground truth: region, not credentials).
 	regionDisabled bool
+	// bearerTruth is the ground truth of a Bedrock API key refused before
+	// the operation ran (bearer.go); nil: credentials.
+	bearerTruth []string
 }
 
 // apiError is an AWS error answer.
@@ -63,6 +66,9 @@ type apiError struct {
 	Message string
 	// Resource is what a denial named, for the log.
 	Resource string
+	// Bare writes the JSON error as {"Message": ...} without an error
+	// type, as Bedrock answers an API key it cannot use (bearer.go).
+	Bare bool
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -108,6 +114,15 @@ func (c *call) fail(err error) {
 		c.w.Header().Set("Content-Type", "text/xml")
 		c.w.WriteHeader(ae.Status)
 		_, _ = c.w.Write(b.Bytes())
+		return
+	}
+	if ae.Bare {
+		body, _ := json.Marshal(struct {
+			Message string `json:"Message"`
+		}{ae.Message})
+		c.w.Header().Set("Content-Type", "application/json")
+		c.w.WriteHeader(ae.Status)
+		_, _ = c.w.Write(body)
 		return
 	}
 	body, _ := json.Marshal(struct {
@@ -279,14 +294,7 @@ func (c *call) authenticate(sig *sigV4, auth string) error {
 			}
 			return &apiError{Status: 403, Code: "MissingAuthenticationTokenException", Message: "Missing Authentication Token"}
 		}
-		w.mu.Lock()
-		cred := w.bearers[tok]
-		w.mu.Unlock()
-		if cred == nil {
-			return c.authError("invalid")
-		}
-		c.cred = cred
-		return c.identify()
+		return c.authenticateBearer(tok)
 	}
 	w.mu.Lock()
 	cred := w.keys[sig.accessKeyID]

@@ -99,6 +99,10 @@ type credential struct {
 	root     *Account // account root key
 	session  *Session // temporary key of a role session
 	endpoint string   // VPC endpoint its requests go through, "" none
+	// bearer is the bedrock:BearerTokenType of a Bedrock API key AWS
+	// authorizes with bedrock:CallWithBearerToken (bearer.go); "" for the
+	// keys of User.BearerToken, authorized without it.
+	bearer string
 }
 
 // Session is a role session issued by AssumeRole.
