@@ -26,8 +26,12 @@
 //	role-permissions.simulate       iam:SimulatePrincipalPolicy on each ARN of the expansion (profile, each destination's model, guardrail)
 //	role-permissions.evaluate       the role's policies and boundary read and evaluated locally on the same ARNs, naming deny statements
 //	role-permissions.session-policy local evaluation of the session policy the app passes
-//	model.resolve                   bedrock:GetFoundationModel / GetInferenceProfile in the region
+//	model.resolve                   bedrock:GetFoundationModel / GetInferenceProfile in the region; for a provisioned model,
+//	                                deployment or imported model GetProvisionedModelThroughput / GetCustomModelDeployment /
+//	                                GetImportedModel and GetCustomModel on the custom model behind (its KMS key)
 //	model-access.availability       bedrock:GetFoundationModelAvailability
+//	key-policy.evaluate             kms:DescribeKey, GetKeyPolicy, ListGrants on the model's key + local evaluation of kms:Decrypt
+//	key-policy.guardrail            bedrock:GetGuardrail, then the same for the guardrail's key
 //
 // A check that may not run is [StatusUnknown] with Needs naming the
 // permission; it never fails the diagnosis.
@@ -51,7 +55,10 @@
 // (aws:PrincipalTag/*), and for AssumeRole what the app passes
 // (sts:ExternalId, sts:RoleSessionName, sts:SourceIdentity, session tags as
 // aws:RequestTag/* and aws:TagKeys, aws:MultiFactorAuthPresent with an MFA
-// serial). Every other key is unknowable from where the diagnosis stands:
+// serial); for the kms:Decrypt Bedrock makes on a model's or guardrail's key,
+// kms:ViaService (bedrock.REGION.amazonaws.com) and kms:CallerAccount. The
+// encryption context Bedrock passes (kms:EncryptionContext:*) is not
+// documented and is unknown. Every other key is unknowable from where the diagnosis stands:
 // aws:SourceVpce, aws:SourceVpc, aws:SourceIp, aws:VpcSourceIp,
 // aws:MultiFactorAuthAge, aws:CurrentTime, aws:EpochTime, aws:ViaAWSService,
 // aws:CalledVia, aws:UserAgent, aws:SecureTransport, an organization id
