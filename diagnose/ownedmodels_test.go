@@ -247,3 +247,59 @@ func converseWithGuardrail(ctx context.Context, c *bedrockruntime.Client, model,
 	})
 	return err
 }
+
+// TestExplainKeyAndKindTexts reads real KMS denials (as KMS words them and
+// as other services pass them through) and the IAM grammar on another
+// account's model: the key refuses (key-policy) unless an organization's
+// policy is named; no policy opens another account's model (model-id).
+func TestExplainKeyAndKindTexts(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       diagnose.Layer
+		fix        string // a substring of Fix
+	}{
+		// https://github.com/jbrt/ec2cryptomatic/issues/26
+		{"KMS's own text, key policy", "AccessDeniedException: User: arn:aws:iam::391582400000:user/EC2Cryptomatic is not authorized to perform: kms:DescribeKey on resource: arn:aws:kms:us-west-2:391582400000:key/5f2e1a9c-048e-4be0-b497-ca151cd223c5 because no resource-based policy allows the kms:DescribeKey action.",
+			diagnose.LayerKeyPolicy, "key policy"},
+		// https://github.com/4dn-dcic/tibanna/issues/402 (Lambda passes KMS's text through)
+		{"passed through by another service", "Lambda was unable to decrypt the environment variables because KMS access was denied. Please check the function's KMS key settings. KMS Exception: AccessDeniedExceptionKMS Message: User: arn:aws:sts::111122223333:assumed-role/tibanna_a_run_task_awsem/run_task_awsem_tibanna_a is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab because no resource-based policy allows the kms:Decrypt action (Service: Lambda, Status Code: 502, Request ID: ID)",
+			diagnose.LayerKeyPolicy, "key policy"},
+		// https://github.com/ministryofjustice/modernisation-platform/pull/11726
+		{"the key leaves it to IAM", "AccessDenied: User: arn:aws:sts::624384546187:assumed-role/cortex_xsiam20240930112820077540000001/xdr-collection is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-west-2:624384546187:key/b997e702-260d-456b-95c4-270624f53307 because no identity-based policy allows the kms:Decrypt action status code: 403",
+			diagnose.LayerKeyPolicy, "Allow kms:Decrypt on arn:aws:kms:eu-west-2:624384546187:key/b997e702-260d-456b-95c4-270624f53307"},
+		{"an SCP denies the key", "AccessDeniedException: User: arn:aws:sts::222222222222:assumed-role/App/s is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:222222222222:key/k1 with an explicit deny in a service control policy",
+			diagnose.LayerOrgPolicy, ""},
+		// The IAM grammar on another account's model (UNCONFIRMED wording for Bedrock).
+		{"another account's deployment", "operation error Bedrock Runtime: InvokeModel, https response error StatusCode: 403, RequestID: r, AccessDeniedException: User: arn:aws:sts::222222222222:assumed-role/App/s is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:333333333333:custom-model-deployment/dep1 because no resource-based policy allows the bedrock:InvokeModel action",
+			diagnose.LayerModelID, "AWS RAM"},
+		{"a custom model's own ARN", "AccessDeniedException: User: arn:aws:sts::222222222222:assumed-role/App/s is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:222222222222:custom-model/amazon.titan-text-express-v1/ft1 because no identity-based policy allows the bedrock:InvokeModel action",
+			diagnose.LayerModelID, "CreateCustomModelDeployment"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := diagnose.Explain(tt.text)
+			if r.Layer != tt.want || !strings.Contains(r.Fix, tt.fix) {
+				t.Errorf("layer %s, want %s; fix %q lacks %q", r.Layer, tt.want, r.Fix, tt.fix)
+			}
+		})
+	}
+}
+
+// TestCustomModelOnDemandInCall: the role may invoke the custom model's
+// own ARN, and Bedrock answers that it does not support on-demand
+// throughput: the fix deploys it (or buys Provisioned Throughput), never an
+// inference profile.
+func TestCustomModelOnDemandInCall(t *testing.T) {
+	t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
+	ks := loadKindScenario(t, filepath.Join(modelKindsDir, "kinds-custom-model-arn.json"))
+	ks.sc.World.RoleByARN(ks.sc.Target.RoleARN).Inline("custom", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"arn:aws:bedrock:us-east-1:222222222222:custom-model/*"}]}`)
+	c := client.NewFromConfig(ks.cfg, client.WithRole(ks.sc.Target.RoleARN), client.WithDiagnosis(ks.opt))
+	err := runOp(context.Background(), c, ks.sc.Target.Operation, ks.sc.Target.ModelID)
+	var derr *diagnose.Error
+	if !errors.As(err, &derr) || derr.Layer() != diagnose.LayerModelID {
+		t.Fatalf("%v", err)
+	}
+	if r := derr.Report; !strings.Contains(err.Error(), "doesn't support on-demand throughput") || !strings.Contains(r.Fix, "CreateCustomModelDeployment") || strings.Contains(r.Fix, "inference profile") {
+		t.Errorf("fix: %s\n%s", r.Fix, r)
+	}
+}
