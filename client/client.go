@@ -73,6 +73,12 @@ func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *bedrockruntime.Cli
 		}
 	})
 	clientOpts = append(clientOpts, o.ClientOptions...)
+	if mw != nil {
+		// Last: what the client finally sends, API key or SigV4.
+		clientOpts = append(clientOpts, func(bo *bedrockruntime.Options) {
+			mw.bearer = bearerOf(bo.BearerAuthTokenProvider, bo.AuthSchemePreference, false)
+		})
+	}
 	return bedrockruntime.NewFromConfig(cfg, clientOpts...)
 }
 
@@ -90,6 +96,10 @@ func AppendDiagnosis(apiOptions *[]func(*middleware.Stack) error, cfg aws.Config
 	mw := &diagnosisMiddleware{
 		diagnoser: diagnose.NewDiagnoser(cfg, dopts),
 		roleARN:   dopts.RoleARN,
+		// The SDK's own resolution: AWS_BEARER_TOKEN_BEDROCK, else the
+		// config's bearer token when its auth scheme preference puts
+		// httpBearerAuth first.
+		bearer: bearerOf(cfg.BearerAuthTokenProvider, cfg.AuthSchemePreference, true),
 	}
 	*apiOptions = append(*apiOptions, mw.install)
 }

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -29,6 +28,9 @@ type diagnosisMiddleware struct {
 	role          *roleProvider // nil without WithRole
 	roleCreds     aws.CredentialsProvider
 	assumeOpts    []func(*stscreds.AssumeRoleOptions)
+	// bearer is the Bedrock API key the client sends in place of SigV4
+	// (bearer.go), nil when it signs.
+	bearer *bearerSource
 }
 
 var _ middleware.InitializeMiddleware = (*diagnosisMiddleware)(nil)
@@ -62,7 +64,7 @@ func (m *diagnosisMiddleware) HandleInitialize(ctx context.Context, in middlewar
 	call.Region = awsmiddleware.GetRegion(ctx)
 	call.RoleARN = m.roleARN
 	call.BearerTokenIgnored = m.bearerIgnored
-	call.BearerToken = m.role == nil && os.Getenv(bearerTokenEnv) != ""
+	call.BearerToken, call.BearerKey = m.bearerKey(ctx)
 	if m.role != nil {
 		call.Notes = m.role.notes()
 		call.RoleCredentials = m.roleCreds

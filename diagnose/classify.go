@@ -75,11 +75,26 @@ func classify(err error, text string) (d denial, ok, maybe bool) {
 		return d, true, false
 	case maybeCodes[d.code]:
 		return d, true, true
+	case (d.code == "" || d.code == "UnknownError") && authStatus(err):
+		// A 401/403 without an error type: Bedrock's answer to an API key
+		// it cannot use ({"Message": "Authentication failed: ..."},
+		// bearer.go). Diagnosed when the text is recognised.
+		return d, true, true
 	case d.code == "" && d.inCredentials && !isNetworkError(err) && !unreadableAnswer(err):
 		// No API answer at all: the credential chain found nothing usable.
 		return d, true, false
 	}
 	return d, false, false
+}
+
+// authStatus reports an HTTP answer of 401 or 403.
+func authStatus(err error) bool {
+	var respErr *smithyhttp.ResponseError
+	if !errors.As(err, &respErr) {
+		return false
+	}
+	code := respErr.HTTPStatusCode()
+	return code == 401 || code == 403
 }
 
 // unreadableAnswer reports an HTTP answer without an API error that the SDK

@@ -221,9 +221,8 @@ func (e *explainer) decide() {
 	case KindSSOExpired:
 		e.set(LayerCredentials, nil, "the IAM Identity Center (SSO) token has expired or is invalid",
 			"Run aws sso login for the profile the app uses, then retry.")
-	case KindBearerKeyInvalid:
-		e.set(LayerCredentials, nil, "Bedrock rejected the API key (bearer token) sent instead of SigV4 credentials",
-			"Create a new Bedrock API key in the region the client calls and set AWS_BEARER_TOKEN_BEDROCK to it, or unset AWS_BEARER_TOKEN_BEDROCK so the client signs with IAM credentials.")
+	case KindBearerKeyInvalid, KindBearerKeyNotBedrock:
+		e.bearerKey() // bearer.go
 	case KindMissingAuthentication:
 		e.set(LayerCredentials, nil, "the request reached AWS with no credentials at all: neither a SigV4 signature nor a Bedrock API key (bearer token) in its Authorization header",
 			"Give the client credentials it actually sends: set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key (and use a client version that sends it), or provide IAM credentials so it signs with SigV4; check that no proxy or gateway between the app and AWS strips the Authorization header.")
@@ -620,6 +619,13 @@ func (e *explainer) callDenied() {
 	if e.r.TargetAccount != "" {
 		who += " (account " + e.r.TargetAccount + ")"
 	}
+	if isBearerAction(m.Action) {
+		e.bearerDenied() // bearer.go
+		return
+	}
+	if apiKeyUser(m.Principal) {
+		who += ", the IAM user of a long-term Bedrock API key,"
+	}
 	what := m.Action
 	if m.Resource != "" {
 		what += " on " + m.Resource
@@ -643,7 +649,7 @@ func (e *explainer) callDenied() {
 			summary = fmt.Sprintf("%s may not call %s (denied by a policy the text names as %q)", who, what, string(m.PolicyType))
 		}
 		e.set(LayerUnknown, []Layer{LayerRolePermissions, LayerOrgPolicy, LayerEndpointPolicy}, summary,
-			"The role's identity policies, an SCP or a VPC endpoint policy may deny "+m.Action+"; run the checks to tell which."+e.noteText())
+			e.holderPolicies()+", an SCP or a VPC endpoint policy may deny "+m.Action+"; run the checks to tell which."+e.noteText())
 	}
 	if m.Via != "" {
 		e.r.Candidates = []Layer{e.r.Layer, layerOfPolicy(m.Via)}
@@ -669,6 +675,9 @@ func layerOfPolicy(t PolicyType) Layer {
 func (e *explainer) permissionsFix() string {
 	m := e.m
 	where := "the role's identity policy (in the target account)"
+	if apiKeyUser(m.Principal) {
+		where = "the identity policy of " + m.Principal + " (the IAM user of the long-term Bedrock API key)"
+	}
 	switch m.PolicyType {
 	case PolicySession:
 		where = "the session policy the app passes when it assumes the role (stscreds AssumeRoleOptions.Policy / PolicyARNs)"

@@ -128,8 +128,16 @@ const (
 	KindNoCredentials MessageKind = "no-credentials"
 	// KindSSOExpired is an expired or invalid IAM Identity Center (SSO) token.
 	KindSSOExpired MessageKind = "sso-token-expired"
-	// KindBearerKeyInvalid is Bedrock rejecting an API key (bearer token).
+	// KindBearerKeyInvalid is Bedrock rejecting an API key (bearer token):
+	// "Authentication failed: Please make sure your API Key is valid." for
+	// a key that expired, was revoked, or is a short-term key used in
+	// another region than it was generated for.
 	KindBearerKeyInvalid MessageKind = "bearer-key-invalid"
+	// KindBearerKeyNotBedrock is Bedrock refusing a bearer token that is
+	// not a Bedrock API key at all ("Invalid API Key format: Must start
+	// with pre-defined prefix"): another vendor's key, an SSO or OIDC
+	// access token.
+	KindBearerKeyNotBedrock MessageKind = "bearer-key-not-bedrock"
 	// KindRoleChainingDuration is DurationSeconds over the 1-hour limit of
 	// role chaining.
 	KindRoleChainingDuration MessageKind = "role-chaining-duration"
@@ -996,6 +1004,8 @@ var phraseKinds = []struct {
 	{"not available for this account", KindModelNotAvailable},
 	{"not available for your account", KindModelNotAvailable},
 	{"operation not allowed", KindOperationNotAllowed},
+	{"invalid api key format", KindBearerKeyNotBedrock},
+	{"must start with pre-defined prefix", KindBearerKeyNotBedrock},
 	{"please make sure your api key is valid", KindBearerKeyInvalid},
 	{"invalid api key", KindBearerKeyInvalid},
 	{"invalid bearer token", KindBearerKeyInvalid},
