@@ -63,7 +63,7 @@ const (
 	roleEverything = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["bedrock:*","kms:*"],"Resource":"*"}]}`
 )
 
-func (kw *kindWorld) invoke(t *testing.T, op, model string) (error, LogEntry) {
+func (kw *kindWorld) invoke(t *testing.T, op, model string) (LogEntry, error) {
 	t.Helper()
 	kw.srv.ResetLog()
 	cfg := kw.srv.Config("us-east-1", kw.role)
@@ -76,7 +76,7 @@ func (kw *kindWorld) invoke(t *testing.T, op, model string) (error, LogEntry) {
 		_, err = converse(cfg, model)
 	}
 	e, _ := kw.srv.AppCall()
-	return err, e
+	return e, err
 }
 
 func code(err error) string {
@@ -124,7 +124,7 @@ func TestModelKindsInvoke(t *testing.T) {
 			kw := newKindWorld(t, tt.keyPolicy, tt.foreignKeyPolicy, tt.roleInvoke)
 			model := map[string]string{"pt": kw.pt, "ptCustom": kw.ptCustom, "dep": kw.dep, "custom": kw.custom, "imported": kw.imported,
 				"foreignPT": kw.foreignPT, "unknownPT": "arn:aws:bedrock:us-east-1:222222222222:provisioned-model/nope"}[tt.model]
-			err, e := kw.invoke(t, tt.op, model)
+			e, err := kw.invoke(t, tt.op, model)
 			got := code(err)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && !strings.Contains(got, tt.wantErr) {
 				t.Errorf("error = %q, want %q", got, tt.wantErr)
