@@ -80,6 +80,11 @@ func assertFields(t *testing.T, who string, s scenario, r *diagnose.Report) {
 		if r.Principal != "" && !strings.HasSuffix(r.Principal, ":user/app") {
 			t.Errorf("%s: principal = %q, want the source user", who, r.Principal)
 		}
+	case diagnose.LayerKeyPolicy:
+		// The denied request is the use of the model's KMS key.
+		if !strings.HasPrefix(r.Action, "kms:") && !strings.HasPrefix(r.Action, "bedrock:") {
+			t.Errorf("%s: layer key-policy, action = %q, want the key's or the model's", who, r.Action)
+		}
 	case diagnose.LayerWrongPrincipal:
 		if !strings.HasPrefix(r.Action, "bedrock:") || r.Principal == "" {
 			t.Errorf("%s: wrong-principal with action %q and principal %q", who, r.Action, r.Principal)
