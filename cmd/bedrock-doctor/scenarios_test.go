@@ -48,7 +48,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"bad world", `{"world":{"name":"x","accounts":[{"id":"1"}]}}`, awsfake.ErrScenario, "12 digits"},
 		{"bad layer", strings.Replace(string(good), `"layer": "none"`, `"layer": "nope"`, 1), errDemoFile, `"nope" is not a layer`},
 		{"no target model", strings.Replace(string(good), `"modelId": "anthropic.claude-3-haiku-20240307-v1:0"`, `"modelId": ""`, 1), errDemoFile, "target needs"},
-		{"other operation", strings.Replace(string(good), `"operation": "Converse"`, `"operation": "InvokeModel"`, 1), errDemoFile, "not InvokeModel"},
+		{"other operation", strings.Replace(string(good), `"operation": "Converse"`, `"operation": "ConverseStream"`, 1), errDemoFile, "not ConverseStream"},
 		{"unknown principal", strings.Replace(string(good), `"principal": "111111111111/app"`, `"principal": "111111111111/nobody"`, 1), errDemoFile, "111111111111/nobody"},
 		{"unknown diagnostic user", strings.Replace(string(good), `"title"`, `"app":{"diagnosticUser":"222222222222/ghost"},"title"`, 1), awsfake.ErrScenario, "ghost"},
 		{"unknown wrapper field", strings.Replace(string(good), `"title"`, `"titel":"x","title"`, 1), awsfake.ErrScenario, "unknown field"},
