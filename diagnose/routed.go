@@ -324,10 +324,29 @@ func (in *inquiry) deniedAction() string {
 	if len(in.ev.deniedResources) == 0 {
 		return in.action
 	}
+	denied := in.ev.deniedResources[0]
+	var actions []string
 	for _, l := range in.expansion() {
-		if l.resource == in.ev.deniedResources[0] {
-			return l.action
+		if l.resource == denied {
+			actions = append(actions, l.action)
 		}
+	}
+	if len(actions) > 1 {
+		// Several actions on one ARN (a prompt: the call's action and
+		// bedrock:RenderPrompt): the one the role's checks named.
+		in.mu.Lock()
+		checks := append([]Check(nil), in.checks...)
+		in.mu.Unlock()
+		for _, a := range actions {
+			for _, c := range checks {
+				if strings.HasPrefix(c.Name, "role-permissions.") && c.Status == StatusFail && strings.Contains(c.Detail, a+" on "+denied) {
+					return a
+				}
+			}
+		}
+	}
+	if len(actions) > 0 {
+		return actions[0]
 	}
 	return in.action
 }

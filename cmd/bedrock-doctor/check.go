@@ -34,6 +34,10 @@ const checkExamples = `  # cross-account: the app's credentials (profile "app") 
   bedrock-doctor check --profile app --diagnostic-profile bedrock-auditor \
       --role-arn arn:aws:iam::222222222222:role/BedrockInvoker --model anthropic.claude-3-haiku-20240307-v1:0
 
+  # StartAsyncInvoke (e.g. Nova Reel): the model and the output bucket, written with the caller's s3:PutObject
+  bedrock-doctor check --role-arn arn:aws:iam::222222222222:role/BedrockInvoker \
+      --model amazon.nova-reel-v1:1 --operation async --output-s3-uri s3://team-videos/reel
+
   # prove the path end to end with one real, minimal call (costs a few tokens)
   bedrock-doctor check --role-arn arn:aws:iam::222222222222:role/BedrockInvoker \
       --model anthropic.claude-3-haiku-20240307-v1:0 --probe
@@ -46,6 +50,7 @@ var operations = map[string]string{
 	"stream":          "InvokeModelWithResponseStream",
 	"converse-stream": "ConverseStream",
 	"count-tokens":    "CountTokens",
+	"async":           "StartAsyncInvoke",
 }
 
 // STS's patterns for the AssumeRole parameters (sts api_op_AssumeRole.go
@@ -63,6 +68,7 @@ type checkArgs struct {
 	diagProfile                     string
 	externalID, sessionName         string
 	operation                       string // SDK name
+	outputS3URI                     string // StartAsyncInvoke's output location
 	json, probe                     bool
 	budget                          time.Duration
 }
@@ -112,6 +118,7 @@ func runCheck(ctx context.Context, e env, args []string) int {
 		ModelID:           a.model,
 		Region:            cfg.Region,
 		Operation:         a.operation,
+		OutputS3URI:       a.outputS3URI,
 	}
 	dopts := diagnose.Options{Budget: a.budget, RoleARN: a.roleARN}
 	// reach tells "AWS said no" from "AWS could not be asked": the checks'
@@ -219,7 +226,8 @@ func parseCheck(e env, args []string) (a checkArgs, code int, ok bool) {
 	fs.StringVar(&a.diagProfile, "diagnostic-profile", "", "shared config `profile` with read-only credentials in the role's account, so the checks can read what the app cannot (the trust policy)")
 	fs.StringVar(&a.externalID, "external-id", "", "external `id` the role's trust policy requires")
 	fs.StringVar(&a.sessionName, "session-name", "", "role session `name` (default: bedrockdoctor-check-<time>)")
-	op := fs.String("operation", "converse", "the call to diagnose: invoke, converse, stream, converse-stream or count-tokens")
+	op := fs.String("operation", "converse", "the call to diagnose: invoke, converse, stream, converse-stream, count-tokens or async (StartAsyncInvoke, with --output-s3-uri)")
+	fs.StringVar(&a.outputS3URI, "output-s3-uri", "", "StartAsyncInvoke's output `location` (s3://BUCKET/PREFIX): Bedrock writes there with the caller's s3:PutObject")
 	fs.BoolVar(&a.json, "json", false, "print the report as JSON (schema_version 1) and nothing else on stdout")
 	a.budget = 10 * time.Second
 	fs.Var((*secondsFlag)(&a.budget), "budget", "`duration` allowed for the whole diagnosis: 10s, 1m30s, or a number of seconds")
@@ -250,7 +258,15 @@ func parseCheck(e env, args []string) (a checkArgs, code int, ok bool) {
 	} else if bedrockid.ActionFor(*op) != "" && *op != "ApplyGuardrail" {
 		a.operation = *op // an SDK operation name
 	} else {
-		return fail("--operation %q: want invoke, converse, stream, converse-stream or count-tokens", *op)
+		return fail("--operation %q: want invoke, converse, stream, converse-stream, count-tokens or async", *op)
+	}
+	switch {
+	case a.operation == "StartAsyncInvoke" && !strings.HasPrefix(a.outputS3URI, "s3://"):
+		return fail("--operation async needs --output-s3-uri s3://BUCKET/PREFIX (where the app writes the output)")
+	case a.operation != "StartAsyncInvoke" && a.outputS3URI != "":
+		return fail("--output-s3-uri is for --operation async only")
+	case a.operation == "StartAsyncInvoke" && a.probe:
+		return fail("--probe does not start an asynchronous invocation: it would run (and bill) a whole job")
 	}
 	if a.externalID != "" && (len(a.externalID) < 2 || len(a.externalID) > 1224 || !externalIDPattern.MatchString(a.externalID)) {
 		return fail("--external-id: 2 to 1224 characters of letters, digits and +=,.@:/-")

@@ -199,7 +199,7 @@ func playScenario(ctx context.Context, s scenario) demoResult {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(st.base), role, s.assumeOptions()...))
 		plain = bedrockruntime.NewFromConfig(cfg)
 	}
-	if err := appCall(ctx, plain, s.target.Operation, model); err != nil {
+	if err := appCall(ctx, plain, s.target.Operation, model, s.target.OutputS3URI); err != nil {
 		res.Plain = err.Error()
 	}
 	st.srv.Close()
@@ -231,12 +231,12 @@ func playScenario(ctx context.Context, s scenario) demoResult {
 	} else {
 		lib = client.NewFromConfig(base, client.WithRole(role, s.assumeOptions()...), client.WithDiagnosis(withOpts))
 	}
-	err = appCall(ctx, lib, s.target.Operation, model)
+	err = appCall(ctx, lib, s.target.Operation, model, s.target.OutputS3URI)
 	var derr *diagnose.Error
 	switch {
 	case err == nil:
 		// The call worked; Run shows the checks that prove it.
-		r, rerr := diagnose.NewDiagnoser(base, dopts).Run(ctx, diagnose.Target{RoleARN: role, AssumeRoleOptions: s.assumeOptions(), ModelID: model, Operation: orDefault(s.target.Operation, "Converse")})
+		r, rerr := diagnose.NewDiagnoser(base, dopts).Run(ctx, diagnose.Target{RoleARN: role, AssumeRoleOptions: s.assumeOptions(), ModelID: model, Operation: orDefault(s.target.Operation, "Converse"), OutputS3URI: s.target.OutputS3URI})
 		if rerr != nil {
 			r = &diagnose.Report{SchemaVersion: diagnose.SchemaVersion, Layer: diagnose.LayerUnknown, Summary: "run: " + rerr.Error(), Checks: []diagnose.Check{}}
 		}
@@ -264,10 +264,14 @@ func (s scenario) assumeOptions() []func(*stscreds.AssumeRoleOptions) {
 
 // appCall makes the app's call: one short Converse turn, or for a world
 // whose model Converse does not take (an imported model) one InvokeModel
-// in the body format of Meta Llama, the usual architecture of an import.
-func appCall(ctx context.Context, br *bedrockruntime.Client, op, model string) error {
+// in the body format of Meta Llama, the usual architecture of an import;
+// StartAsyncInvoke starts one Nova Reel job writing to output.
+func appCall(ctx context.Context, br *bedrockruntime.Client, op, model, output string) error {
 	ctx, cancel := context.WithTimeout(ctx, demoBudget+5*time.Second)
 	defer cancel()
+	if op == "StartAsyncInvoke" {
+		return startAsync(ctx, br, model, output) // async.go
+	}
 	if op == "InvokeModel" {
 		_, err := br.InvokeModel(ctx, &bedrockruntime.InvokeModelInput{ModelId: aws.String(model), ContentType: aws.String("application/json"),
 			Body: []byte(`{"prompt":"Say hello.","max_gen_len":16}`)})

@@ -46,6 +46,10 @@ func TestReportFieldsMeanOneThing(t *testing.T) {
 			env := fakeEnv(t, sc, keys)
 			env = append(env, "AWS_REGION="+s.target.Region)
 			args := []string{"check", "--json", "--role-arn", s.target.RoleARN, "--model", s.target.ModelID, "--region", s.target.Region, "--operation", "converse"}
+			if s.target.Operation == "StartAsyncInvoke" {
+				args[len(args)-1] = "async"
+				args = append(args, "--output-s3-uri", s.target.OutputS3URI)
+			}
 			if s.app.ExternalID != "" {
 				args = append(args, "--external-id", s.app.ExternalID)
 			}
@@ -90,8 +94,8 @@ func assertFields(t *testing.T, who string, s scenario, r *diagnose.Report) {
 			t.Errorf("%s: wrong-principal with action %q and principal %q", who, r.Action, r.Principal)
 		}
 	default:
-		if r.Action != "bedrock:InvokeModel" {
-			t.Errorf("%s: layer %s, action = %q, want bedrock:InvokeModel", who, r.Layer, r.Action)
+		if !callActions[r.Action] {
+			t.Errorf("%s: layer %s, action = %q, want bedrock:InvokeModel or another action the call is authorized as", who, r.Layer, r.Action)
 		}
 		name := s.target.RoleARN[strings.LastIndex(s.target.RoleARN, "/")+1:]
 		if r.Principal != "" && !strings.Contains(r.Principal, ":assumed-role/"+name+"/") {
@@ -99,6 +103,13 @@ func assertFields(t *testing.T, who string, s scenario, r *diagnose.Report) {
 		}
 	}
 }
+
+// callActions are the actions a Converse call (or StartAsyncInvoke) is
+// authorized as: InvokeModel on the model, and for the kinds that route
+// elsewhere the leg AWS names (diagnose/routed.go: RenderPrompt on a
+// prompt, sagemaker:InvokeEndpoint on a Marketplace endpoint, s3:PutObject
+// on an async output; keys.go: kms:Decrypt on a model's key).
+var callActions = map[string]bool{"bedrock:InvokeModel": true, "bedrock:RenderPrompt": true, "sagemaker:InvokeEndpoint": true, "s3:PutObject": true, "kms:Decrypt": true}
 
 func regionOf(a string) string {
 	p, err := arn.Parse(a)

@@ -84,8 +84,10 @@ func parseScenario(data []byte) (scenario, error) {
 		return s, fmt.Errorf("scenario %s: expect.layer %q is not a layer: %w", s.name, s.expect, errDemoFile)
 	case s.target.RoleARN == "" || s.target.ModelID == "" || s.target.Region == "":
 		return s, fmt.Errorf("scenario %s: target needs roleArn, modelId and region: %w", s.name, errDemoFile)
-	case s.target.Operation != "" && s.target.Operation != "Converse" && s.target.Operation != "InvokeModel":
-		return s, fmt.Errorf("scenario %s: the demo makes Converse or InvokeModel calls, not %s: %w", s.name, s.target.Operation, errDemoFile)
+	case s.target.Operation == "StartAsyncInvoke" && !strings.HasPrefix(s.target.OutputS3URI, "s3://"):
+		return s, fmt.Errorf("scenario %s: StartAsyncInvoke needs target.outputS3Uri: %w", s.name, errDemoFile)
+	case s.target.Operation != "" && s.target.Operation != "Converse" && s.target.Operation != "InvokeModel" && s.target.Operation != "StartAsyncInvoke":
+		return s, fmt.Errorf("scenario %s: the demo makes Converse, InvokeModel or StartAsyncInvoke calls, not %s: %w", s.name, s.target.Operation, errDemoFile)
 	}
 	if _, ok := sc.Credentials(s.target.Principal); !ok {
 		return s, fmt.Errorf("scenario %s: target principal %q is not a user of the world: %w", s.name, s.target.Principal, errDemoFile)
