@@ -58,6 +58,25 @@ type Options struct {
 	// RoleARN is the role the app means to use; AppendDiagnosis cannot see
 	// it otherwise.
 	RoleARN string
+	// Cache, when set, shares reports beyond this process: one process of
+	// the fleet diagnoses a denial (it claims the key for Budget/2) while
+	// the others wait for its report, and all reuse it for CacheTTL (see
+	// Cache; the module github.com/bedrockdoctor/bedrockdoctor/cache/redis
+	// is one on Redis or Valkey). The process keeps its own LRU in front
+	// of it. A store that is down, slow or returns garbage is never worse
+	// than none: the process diagnoses locally within Budget.
+	Cache Cache
+	// CacheTimeout bounds each call to Cache; default Budget/10, between
+	// 10 ms and 250 ms. A call that takes longer counts as a failed store.
+	CacheTimeout time.Duration
+	// Jitter, when set, delays each local diagnosis (one made without a
+	// Cache, or when the Cache fails) by a random time of at most Jitter
+	// (and Budget/2), so that a fleet without a shared store spreads the
+	// diagnostic calls of a denial it sees everywhere at once rather than
+	// bursting against the account's IAM, STS and Bedrock rates. The
+	// caller waits that much longer for its verdict, and the fleet still
+	// makes one diagnosis per process.
+	Jitter time.Duration
 }
 
 // Defaults for Options.
