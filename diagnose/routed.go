@@ -61,14 +61,6 @@ type routedEvidence struct {
 	resolved bool
 }
 
-func isRoutedKind(k bedrockid.Kind) bool {
-	switch k {
-	case bedrockid.KindPromptRouter, bedrockid.KindDefaultPromptRouter, bedrockid.KindPrompt, bedrockid.KindMarketplaceEndpoint:
-		return true
-	}
-	return false
-}
-
 // resolveRouted is model.resolve for a router, a prompt or a Marketplace
 // endpoint: what it routes to, read in the target account.
 func (in *inquiry) resolveRouted(ctx context.Context, br *bedrock.Client, c *Check) {
