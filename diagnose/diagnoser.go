@@ -32,6 +32,9 @@ type Call struct {
 	// BearerToken records that the call was signed with a Bedrock API key
 	// (bearer token) rather than SigV4 credentials.
 	BearerToken bool
+	// BearerKey is what the client read from that token (ParseBearerKey),
+	// nil when it could not read it. It holds nothing secret.
+	BearerKey *BearerKey
 	// Notes are facts about the client's setup worth showing in the report
 	// (e.g. a role session duration clamped by the role-chaining limit).
 	Notes []string
@@ -86,6 +89,9 @@ func (d *Diagnoser) Diagnose(ctx context.Context, err error, call Call) (derr *E
 		return nil
 	}
 	refine(report, den, call)
+	if bearerRefined(report, msg, call) {
+		return NewError(err, report, d.opts.Redact) // bearer.go: the key's principal, not the checks'
+	}
 	return NewError(err, d.inquire(ctx, report, msg, call), d.opts.Redact)
 }
 
@@ -255,8 +261,9 @@ func checkPrincipal(r *Report, den denial, call Call) {
 	detail := "the denied call was signed by " + r.Principal + ", not by a session of " + call.RoleARN
 	fix := "make the client sign with the role: pass client.WithRole(\"" + call.RoleARN + "\") and check that no other credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, a container or instance role) take precedence"
 	if call.BearerToken {
-		detail += " (the call used a Bedrock API key from AWS_BEARER_TOKEN_BEDROCK)"
-		fix = "unset AWS_BEARER_TOKEN_BEDROCK, or use client.WithRole(\"" + call.RoleARN + "\"), which signs with the role's credentials even when the variable is set"
+		var note string
+		note, fix = bearerPrincipalNote(call) // bearer.go
+		detail += note
 	}
 	r.Checks = append(r.Checks, Check{Name: "principal.match", Layer: LayerWrongPrincipal, Status: StatusFail, Detail: detail})
 	if r.Layer != LayerWrongPrincipal {
