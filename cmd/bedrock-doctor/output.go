@@ -168,6 +168,10 @@ func (e env) printReport(w io.Writer, r *diagnose.Report, indent string) {
 		for _, line := range strings.Split(strings.TrimRight(sanitizeBlock(r.FixPolicy), "\n"), "\n") {
 			fmt.Fprintf(w, "%s%s\n", indent, line)
 		}
+		if r.FixPlace != "" {
+			// Which policy of which principal, in which account.
+			fmt.Fprintf(w, "%s%s %s\n", indent, e.bold("paste into:"), sanitize(r.FixPlace))
+		}
 	}
 }
 
