@@ -284,10 +284,12 @@ func (in *inquiry) evaluateKey(ctx context.Context, c *Check, keyARN, what strin
 		}
 	}
 	known := in.keyContext(principal.Account)
-	identity := in.keyIdentitySide(ctx, set, principal, who, keyARN, ka.AccountID, known)
-	if identity.org {
+	sim := in.simulateKey(ctx, who, keyARN, known)
+	defer in.scpsOpen(c, sim)
+	identity := in.keyIdentitySide(set, principal, who, keyARN, ka.AccountID, known, sim)
+	if sim.org {
 		c.Layer, c.Status = LayerOrgPolicy, StatusFail
-		c.Detail = head + "; a service control policy denies " + identity.detail
+		c.Detail = head + "; a service control policy denies " + sim.detail
 		return nil
 	}
 
@@ -420,21 +422,28 @@ type identityVerdict struct {
 
 // keyIdentitySide judges the caller's own policies on kms:Decrypt: from
 // the policies read, as if the key policy named the account (which is when
-// they count), else with AWS's simulator (which also sees SCPs).
-func (in *inquiry) keyIdentitySide(ctx context.Context, set *iampolicy.PolicySet, principal iampolicy.Principal, who, keyARN, keyAcct string, known knownContext) identityVerdict {
-	if set != nil {
-		s := *set
-		root := iampolicy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:` + in.partition + `:iam::` + principal.Account + `:root"},"Action":"kms:*","Resource":"*"}]}`)
-		s.Resource = []iampolicy.NamedPolicy{{Name: "(a key policy naming the account)", Type: iampolicy.TypeResource, Policy: root}}
-		res := iampolicy.Evaluate(known.request(principal, "kms:Decrypt", keyARN, keyAcct, policiesOf(s)...), s)
-		switch {
-		case res.Undetermined:
-			return identityVerdict{StatusUnknown, who + "'s own policies on kms:Decrypt " + dependsOn(res), false}
-		case res.Decision == iampolicy.Allow:
-			return identityVerdict{StatusPass, who + "'s own policies allow kms:Decrypt on " + keyARN, false}
-		}
-		return identityVerdict{StatusFail, who + "'s own policies (" + policyNames(*set) + ") do not allow kms:Decrypt on " + keyARN, false}
+// they count), else from AWS's simulator's verdict (sim).
+func (in *inquiry) keyIdentitySide(set *iampolicy.PolicySet, principal iampolicy.Principal, who, keyARN, keyAcct string, known knownContext, sim identityVerdict) identityVerdict {
+	if set == nil {
+		return sim
 	}
+	s := *set
+	root := iampolicy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:` + in.partition + `:iam::` + principal.Account + `:root"},"Action":"kms:*","Resource":"*"}]}`)
+	s.Resource = []iampolicy.NamedPolicy{{Name: "(a key policy naming the account)", Type: iampolicy.TypeResource, Policy: root}}
+	res := iampolicy.Evaluate(known.request(principal, "kms:Decrypt", keyARN, keyAcct, policiesOf(s)...), s)
+	switch {
+	case res.Undetermined:
+		return identityVerdict{StatusUnknown, who + "'s own policies on kms:Decrypt " + dependsOn(res), false}
+	case res.Decision == iampolicy.Allow:
+		return identityVerdict{StatusPass, who + "'s own policies allow kms:Decrypt on " + keyARN, false}
+	}
+	return identityVerdict{StatusFail, who + "'s own policies (" + policyNames(*set) + ") do not allow kms:Decrypt on " + keyARN, false}
+}
+
+// simulateKey asks AWS's simulator whether the role's policies, boundary
+// and its organization's SCPs allow kms:Decrypt on the key (the simulator
+// alone sees SCPs).
+func (in *inquiry) simulateKey(ctx context.Context, who, keyARN string, known knownContext) identityVerdict {
 	if in.t.RoleARN == "" {
 		return identityVerdict{StatusUnknown, "the caller's own policies were not read", false}
 	}
@@ -461,6 +470,18 @@ func (in *inquiry) keyIdentitySide(ctx context.Context, set *iampolicy.PolicySet
 		return identityVerdict{StatusFail, who + "'s own policies do not allow " + sv.detail, sv.org}
 	}
 	return identityVerdict{StatusUnknown, "the simulation does not decide: " + sv.detail, false}
+}
+
+// scpsOpen records, beside a key check that passed on the key policy and
+// the role's own policies, that its organization's SCPs on kms:Decrypt were
+// not checked: only the simulator sees them, and it could not run.
+func (in *inquiry) scpsOpen(c *Check, sim identityVerdict) {
+	if c.Status != StatusPass || sim.status != StatusUnknown || in.t.RoleARN == "" {
+		return
+	}
+	in.add(Check{Name: c.Name, Layer: LayerOrgPolicy, Status: StatusUnknown,
+		Detail: "whether a service control policy denies kms:Decrypt on the key is not known (the key policy and the role's own policies allow it; only the simulator sees SCPs): " + sim.detail,
+		Needs:  "iam:SimulatePrincipalPolicy on " + in.t.RoleARN})
 }
 
 // writeKeyPolicy writes the summary and the fix of a key-policy verdict:
