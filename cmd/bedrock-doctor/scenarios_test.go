@@ -23,9 +23,10 @@ func TestBuiltinScenariosLoad(t *testing.T) {
 		}
 	}
 	// Files are read in name order: the chain order of the layers, then
-	// the model kinds a team owns.
+	// the model kinds a team owns, then the routed kinds.
 	want := "healthy, credentials, source-policy, trust-policy, trust-external-id, wrong-principal, role-permissions, org-policy, endpoint-policy, model-access, region, model-id, " +
-		"provisioned-throughput, custom-model, copied-model-key, imported-model-key, other-account-model"
+		"provisioned-throughput, custom-model, copied-model-key, imported-model-key, other-account-model, " +
+		"prompt-router, prompt, marketplace-endpoint, async-invoke"
 	if got := strings.Join(names, ", "); got != want {
 		t.Errorf("order:\n got %s\nwant %s", got, want)
 	}
