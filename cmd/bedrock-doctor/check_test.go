@@ -82,6 +82,8 @@ func endpointEnv(url string, keys awsfake.Credentials) []string {
 		"AWS_ENDPOINT_URL_IAM=" + url,
 		"AWS_ENDPOINT_URL_BEDROCK=" + url,
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + url,
+		"AWS_ENDPOINT_URL_BEDROCK_AGENT=" + url,
+		"AWS_ENDPOINT_URL_KMS=" + url,
 		"AWS_ACCESS_KEY_ID=" + keys.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + keys.SecretAccessKey,
 		"AWS_REGION=us-east-1",

@@ -160,7 +160,9 @@ func (e env) printServeEnv(s scenario, sc *awsfake.Scenario, url, credsFile stri
 	p("# expected diagnosis: %s (fixed by %s)", s.expect, sanitize(s.who))
 	p("# Paste the lines below into a shell, or keep them in a file and source it.")
 	p("unset AWS_PROFILE AWS_SESSION_TOKEN AWS_BEARER_TOKEN_BEDROCK")
-	for _, v := range []string{"STS", "IAM", "BEDROCK", "BEDROCK_RUNTIME"} {
+	// Every service the diagnosis reads: KMS for a model's key, Bedrock
+	// Agent for a prompt's model.
+	for _, v := range []string{"STS", "IAM", "BEDROCK", "BEDROCK_RUNTIME", "BEDROCK_AGENT", "KMS"} {
 		p("export AWS_ENDPOINT_URL_%s=%s", v, shellQuote(url))
 	}
 	p("export AWS_REGION=%s", shellQuote(s.target.Region))

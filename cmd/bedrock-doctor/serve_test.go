@@ -171,7 +171,7 @@ func TestServeLines(t *testing.T) {
 	for _, kv := range s.env {
 		names = append(names, kv[:strings.Index(kv, "=")])
 	}
-	if got, want := strings.Join(names, " "), "AWS_ENDPOINT_URL_STS AWS_ENDPOINT_URL_IAM AWS_ENDPOINT_URL_BEDROCK AWS_ENDPOINT_URL_BEDROCK_RUNTIME AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY"; got != want {
+	if got, want := strings.Join(names, " "), "AWS_ENDPOINT_URL_STS AWS_ENDPOINT_URL_IAM AWS_ENDPOINT_URL_BEDROCK AWS_ENDPOINT_URL_BEDROCK_RUNTIME AWS_ENDPOINT_URL_BEDROCK_AGENT AWS_ENDPOINT_URL_KMS AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY"; got != want {
 		t.Errorf("exports %s\nwant    %s", got, want)
 	}
 	text := strings.Join(s.lines, "\n")
