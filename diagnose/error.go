@@ -99,6 +99,9 @@ func (e *Error) LogValue() slog.Value {
 var (
 	arnPattern     = regexp.MustCompile(`arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:[^\s,;"'()<>]+`)
 	accountPattern = regexp.MustCompile(`\b[0-9]{12}\b`)
+	// IAM names its own resources without an ARN in its denials: "on
+	// resource: role BedrockAccess", "on resource: user app".
+	iamNamePattern = regexp.MustCompile(`(?i)\b(resource:\s+(?:role|user|group|policy|instance-profile))\s+[\w+=,.@/-]+`)
 )
 
 // Redact masks account ids and the names in IAM, STS and Organizations ARNs
@@ -125,6 +128,7 @@ func Redact(s string) string {
 		}
 		return strings.Join(parts, ":")
 	})
+	s = iamNamePattern.ReplaceAllString(s, "$1 ***")
 	return accountPattern.ReplaceAllString(s, "************")
 }
 

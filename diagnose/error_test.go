@@ -62,6 +62,9 @@ func TestRedact(t *testing.T) {
 		{"in a service control policy: arn:aws:organizations::999999999999:policy/o-abc/service_control_policy/p-1",
 			"in a service control policy: arn:aws:organizations::************:policy/***"},
 		{"request id 1234567890123 is not an account", "request id 1234567890123 is not an account"},
+		{"is not authorized to perform: iam:ListRolePolicies on resource: role BedrockAccess because no identity-based policy allows",
+			"is not authorized to perform: iam:ListRolePolicies on resource: role *** because no identity-based policy allows"},
+		{"perform: iam:GetUser on resource: user app-ci@example.com", "perform: iam:GetUser on resource: user ***"},
 	} {
 		if got := Redact(tc.in); got != tc.want {
 			t.Errorf("Redact(%q) =\n%q\nwant\n%q", tc.in, got, tc.want)
