@@ -284,8 +284,14 @@ type rwCatalog struct {
 // model (the region-less one for a global profile); and the profile ARN,
 // which the documented every-region pattern must be conditioned on.
 func (rw *rwWorld) callARNs(account string) (arns []string, profileARN, baseModel string) {
+	return rw.identARNs(rw.w.App.ModelID, account)
+}
+
+// identARNs are the ARNs a call to a model identifier needs in the app's
+// region (see callARNs).
+func (rw *rwWorld) identARNs(ident, account string) (arns []string, profileARN, baseModel string) {
 	app := rw.w.App
-	id, err := bedrockid.Parse(app.ModelID)
+	id, err := bedrockid.Parse(ident)
 	if err != nil {
 		return nil, "", ""
 	}
@@ -312,6 +318,100 @@ func (rw *rwWorld) callARNs(account string) (arns []string, profileARN, baseMode
 		}
 	}
 	return arns, arn, id.BaseModelID
+}
+
+// rwKinds are the kinds of internal/worldgen's kinds.go in a scenario:
+// the routers and prompts whose models a call reaches.
+type rwKinds struct {
+	DefaultPromptRouters []rwRouter `json:"defaultPromptRouters"`
+	Accounts             []struct {
+		ID      string `json:"id"`
+		Bedrock []struct {
+			Region        string     `json:"region"`
+			PromptRouters []rwRouter `json:"promptRouters"`
+			Prompts       []struct {
+				ID      string `json:"id"`
+				ModelID string `json:"modelId"`
+			} `json:"prompts"`
+		} `json:"bedrock"`
+	} `json:"accounts"`
+}
+
+type rwRouter struct {
+	ID     string   `json:"id"`
+	Models []string `json:"models"`
+}
+
+// callNeeds is what the app's call needs, action (lower case) → ARNs,
+// computed from the world: the operation's action on callARNs, and each
+// further leg of the call's kind: the models a prompt router routes to or
+// a prompt runs on (and bedrock:RenderPrompt on the prompt), a Marketplace
+// endpoint's all-access ARN and sagemaker:InvokeEndpoint on the endpoint,
+// the guardrail's bedrock:ApplyGuardrail, StartAsyncInvoke's s3:PutObject
+// under the output prefix, and an API key's bedrock:CallWithBearerToken.
+func (rw *rwWorld) callNeeds(account string) map[string][]string {
+	app := rw.w.App
+	action := strings.ToLower(bedrockid.ActionFor(app.Operation))
+	arns, _, _ := rw.callARNs(account)
+	needs := map[string][]string{action: arns}
+	add := func(a string, res ...string) { needs[strings.ToLower(a)] = append(needs[strings.ToLower(a)], res...) }
+	models := func(idents []string) {
+		for _, m := range idents {
+			more, _, _ := rw.identARNs(m, account)
+			add(action, more...)
+		}
+	}
+	if id, err := bedrockid.Parse(app.ModelID); err == nil {
+		var k rwKinds
+		_ = json.Unmarshal(rw.w.Scenario, &k)
+		switch id.Kind {
+		case bedrockid.KindDefaultPromptRouter:
+			for _, r := range k.DefaultPromptRouters {
+				if r.ID == id.ResourceID {
+					models(r.Models)
+				}
+			}
+		case bedrockid.KindPromptRouter, bedrockid.KindPrompt:
+			pid, _, _ := strings.Cut(id.ResourceID, ":")
+			for _, a := range k.Accounts {
+				for _, b := range a.Bedrock {
+					if a.ID != id.Account || b.Region != id.Region {
+						continue
+					}
+					for _, r := range b.PromptRouters {
+						if id.Kind == bedrockid.KindPromptRouter && r.ID == id.ResourceID {
+							models(r.Models)
+						}
+					}
+					for _, p := range b.Prompts {
+						if id.Kind == bedrockid.KindPrompt && p.ID == pid {
+							models([]string{p.ModelID})
+						}
+					}
+				}
+			}
+			if id.Kind == bedrockid.KindPrompt {
+				add("bedrock:RenderPrompt", app.ModelID)
+			}
+		case bedrockid.KindMarketplaceEndpoint:
+			add(action, bedrockid.MarketplaceEndpointARN("aws", app.Region, account))
+			add("sagemaker:InvokeEndpoint", app.ModelID)
+			add("sagemaker:InvokeEndpointWithResponseStream", app.ModelID)
+		}
+	}
+	if g := app.GuardrailID; g != "" {
+		if i := strings.LastIndex(g, "/"); i >= 0 {
+			g = g[i+1:]
+		}
+		add("bedrock:ApplyGuardrail", "arn:aws:bedrock:"+app.Region+":"+account+":guardrail/"+g)
+	}
+	if app.OutputS3URI != "" {
+		add("s3:PutObject", "arn:aws:s3:::"+strings.TrimSuffix(strings.TrimPrefix(app.OutputS3URI, "s3://"), "/")+"/*")
+	}
+	if app.APIKey != nil {
+		add("bedrock:CallWithBearerToken", "*")
+	}
+	return needs
 }
 
 // profileIDs are the system-defined inference profile ids of the catalog.
@@ -349,20 +449,28 @@ func (fw *fixWorld) widening(r *diagnose.Report, places []rwPlace, fix *iampolic
 	rw := fw.rw
 	app := rw.w.App
 	userARN := rw.userARN()
-	arns, profileARN, base := rw.callARNs(account)
-	var actions []string
+	_, profileARN, base := rw.callARNs(account)
+	var needs map[string][]string
 	switch r.Layer {
 	case diagnose.LayerSourcePolicy, diagnose.LayerTrustPolicy:
-		actions = []string{"sts:AssumeRole"}
-		arns = []string{app.RoleARN}
+		needs = map[string][]string{"sts:assumerole": {app.RoleARN}}
 	case diagnose.LayerModelAccess:
 		// The actions AWS's Marketplace message names; they take no
 		// resource ARN.
-		actions = []string{"aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"}
-		arns = []string{"*"}
+		needs = map[string][]string{"aws-marketplace:subscribe": {"*"}, "aws-marketplace:viewsubscriptions": {"*"}}
 	default:
-		actions = []string{bedrockid.ActionFor(app.Operation)}
+		needs = rw.callNeeds(account)
 	}
+	var actions, arns []string
+	for a, res := range needs {
+		actions = append(actions, a)
+		for _, x := range res {
+			if !slices.Contains(arns, x) {
+				arns = append(arns, x)
+			}
+		}
+	}
+	slices.Sort(actions)
 	var why []string
 	for i, st := range fix.Statements {
 		if st.Effect != "Allow" {
@@ -385,7 +493,7 @@ func (fw *fixWorld) widening(r *diagnose.Report, places []rwPlace, fix *iampolic
 			why = append(why, fmt.Sprintf("statement %d has no Resource (every resource)", i))
 		}
 		for _, res := range st.Resource {
-			if slices.Contains(arns, res) {
+			if slices.ContainsFunc(st.Action, func(a string) bool { return slices.Contains(needs[strings.ToLower(a)], res) }) {
 				continue
 			}
 			if base != "" && res == "arn:aws:bedrock:*::foundation-model/"+base && profileARN != "" && conditionOnly(st, "bedrock:InferenceProfileArn", profileARN) {
@@ -510,7 +618,10 @@ func (fw *fixWorld) declinedByCaveat(r *diagnose.Report, places []rwPlace, fix *
 	if !strings.Contains(r.Fix, rwCaveat) {
 		return false
 	}
-	arns, _, _ := fw.rw.callARNs(account)
+	var arns []string
+	for _, res := range fw.rw.callNeeds(account) {
+		arns = append(arns, res...)
+	}
 	if r.Layer == diagnose.LayerSourcePolicy || r.Layer == diagnose.LayerTrustPolicy {
 		arns = []string{fw.rw.w.App.RoleARN}
 	}
@@ -702,9 +813,11 @@ func (fw *fixWorld) resubscribe(account string) {
 func (fw *fixWorld) replay(roleApplied bool) (bool, []string) {
 	rw := fw.rw
 	app := rw.w.App
-	srv := awsfake.NewServer(fw.sc.World)
-	if app.BearerToken {
+	var srv *awsfake.Server
+	if app.BearerToken || app.APIKey != nil {
 		srv = awsfake.NewTLSServer(fw.sc.World)
+	} else {
+		srv = awsfake.NewServer(fw.sc.World)
 	}
 	defer srv.Close()
 	var c *bedrockruntime.Client
@@ -715,8 +828,11 @@ func (fw *fixWorld) replay(roleApplied bool) (bool, []string) {
 			opts = append(opts, withSessionPolicy(fw.session))
 		}
 		c = client.NewFromConfig(srv.Config(app.Region, rw.credentialsIn(fw.sc)), client.WithRole(app.RoleARN, opts...), client.WithoutDiagnosis())
-	case app.BearerToken:
+	case app.BearerToken || app.APIKey != nil:
 		tok, _ := fw.sc.BearerToken(app.Principal)
+		if app.APIKey != nil {
+			tok = rw.apiKeyIn(fw.sc)
+		}
 		cfg := srv.BearerConfig(app.Region, tok)
 		cfg.Credentials = aws.NewCredentialsCache(staticCreds(rw.credentialsIn(fw.sc)))
 		c = bedrockruntime.NewFromConfig(cfg)
@@ -735,7 +851,7 @@ func (fw *fixWorld) replay(roleApplied bool) (bool, []string) {
 			srv.SetRouter(func(_, _ string, _ []string) string { return dest })
 		}
 		srv.ResetLog()
-		if err := rwCall(context.Background(), c, app.Operation, app.ModelID); err != nil {
+		if err := rwCall(context.Background(), c, app); err != nil {
 			ok = false
 			entry, _ := srv.AppCall()
 			for _, l := range entry.Truth {

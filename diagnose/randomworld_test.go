@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	"github.com/bedrockdoctor/bedrockdoctor/client"
@@ -34,8 +35,9 @@ import (
 // with one of them among its candidates; never none for a denied call.
 
 var (
-	rwWorlds = flag.Int("worlds", 200, "random worlds to play in TestRandomWorlds")
-	rwSeed   = flag.Int64("seed", 1, "first seed of TestRandomWorlds")
+	rwWorlds    = flag.Int("worlds", 200, "random worlds to play in TestRandomWorlds")
+	rwSeed      = flag.Int64("seed", 1, "first seed of TestRandomWorlds")
+	rwKindShare = flag.Float64("kinds", worldgen.KindShare, "share of TestRandomWorlds' worlds that use the model kinds, routed kinds and API keys (worldgen.KindShare)")
 )
 
 const (
@@ -92,6 +94,8 @@ func (tl *rwTally) add(tier worldgen.Tier, what string, o rwOutcome, failed bool
 
 func TestRandomWorlds(t *testing.T) {
 	t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "")
+	defer func(s float64) { worldgen.KindShare = s }(worldgen.KindShare)
+	worldgen.KindShare = *rwKindShare
 	tl := &rwTally{counts: map[string]map[string]int{}}
 	ft := &rwFixTally{counts: map[string]map[string]int{}}
 	sem := make(chan struct{}, rwConcurrency)
@@ -131,6 +135,43 @@ type rwWorld struct {
 	callReport, runReport string
 	// callRep and runRep are the reports, for their fixes.
 	callRep, runRep *diagnose.Report
+	// token is the Bedrock API key the app holds (App.APIKey).
+	token string
+}
+
+// apiKeyIn issues the app's Bedrock API key in a load of the world: a
+// long-term key of its IAM user, a short-term key minted from a session of
+// the role (as a job that may assume it would), or a token of another
+// vendor.
+func (rw *rwWorld) apiKeyIn(sc *awsfake.Scenario) string {
+	k := rw.w.App.APIKey
+	switch k.Kind {
+	case "long-term":
+		acct, name, _ := strings.Cut(k.User, "/")
+		u := sc.World.UserByARN("arn:aws:iam::" + acct + ":user/" + name)
+		if u == nil {
+			rw.failf("no API key user %s in the world", k.User)
+			return ""
+		}
+		var expires time.Time
+		if k.Expired {
+			expires = time.Now().Add(-time.Hour)
+		}
+		return u.APIKey(expires)
+	case "short-term":
+		c, ok := sc.World.AssumeByARN(k.Role, "api-key-minter", time.Hour)
+		if !ok {
+			rw.failf("cannot mint a short-term key from %s", k.Role)
+			return ""
+		}
+		var signedAt time.Time
+		var lifetime time.Duration
+		if k.Expired {
+			signedAt, lifetime = time.Now().Add(-2*time.Hour), time.Hour
+		}
+		return sc.World.ShortTermAPIKey(c, k.Region, signedAt, lifetime)
+	}
+	return fmt.Sprintf("sk-proj-%032d", rw.w.Seed)
 }
 
 func (rw *rwWorld) failf(format string, args ...any) {
@@ -150,8 +191,8 @@ func playWorld(t *testing.T, seed int64, tl *rwTally, ft *rwFixTally) {
 		tl.add(w.App.Tier, "call", callOut, failed, fmt.Sprintf("seed %d call: %s %s; problems %q", seed, callOut, callLine, w.Problems))
 		tl.add(w.App.Tier, "run", runOut, false, fmt.Sprintf("seed %d run: %s %s; problems %q", seed, runOut, runLine, w.Problems))
 		if callOut == rwWrong || runOut == rwWrong || failed {
-			t.Errorf("seed %d\ncall: %s %s\nrun:  %s %s\n%s\n\nthe call's report:\n%s\nRun's report:\n%s\nworld:\n%s\n\nreproduce: go test ./diagnose -run 'TestRandomWorlds' -seed %d -worlds 1 -v",
-				seed, callOut, callLine, runOut, runLine, strings.Join(rw.errs, "\n"), rw.callReport, rw.runReport, w, seed)
+			t.Errorf("seed %d\ncall: %s %s\nrun:  %s %s\n%s\n\nthe call's report:\n%s\nRun's report:\n%s\nworld:\n%s\n\nreproduce: go test ./diagnose -run 'TestRandomWorlds' -seed %d -worlds 1 -kinds %g -v",
+				seed, callOut, callLine, runOut, runLine, strings.Join(rw.errs, "\n"), rw.callReport, rw.runReport, w, seed, worldgen.KindShare)
 		}
 	}()
 	sc, err := w.Load()
@@ -160,7 +201,10 @@ func playWorld(t *testing.T, seed int64, tl *rwTally, ft *rwFixTally) {
 		return
 	}
 	rw.sc = sc
-	if w.App.BearerToken {
+	if w.App.APIKey != nil {
+		rw.token = rw.apiKeyIn(sc)
+	}
+	if w.App.BearerToken || w.App.APIKey != nil {
 		rw.srv = awsfake.NewTLSServer(sc.World)
 	} else {
 		rw.srv = awsfake.NewServer(sc.World)
@@ -228,8 +272,11 @@ func (rw *rwWorld) assumeOptions() []func(*stscreds.AssumeRoleOptions) {
 func (rw *rwWorld) playCall() (rwOutcome, string) {
 	app := rw.w.App
 	var cfg aws.Config
-	if app.BearerToken {
+	if app.BearerToken || app.APIKey != nil {
 		tok, _ := rw.sc.BearerToken(app.Principal)
+		if app.APIKey != nil {
+			tok = rw.token
+		}
 		cfg = rw.srv.BearerConfig(app.Region, tok)
 		c := rw.baseCredentials()
 		cfg.Credentials = aws.NewCredentialsCache(staticCreds(c))
@@ -244,7 +291,7 @@ func (rw *rwWorld) playCall() (rwOutcome, string) {
 		c = bedrockruntime.NewFromConfig(cfg)
 	}
 	start := time.Now()
-	err := rwCall(context.Background(), c, app.Operation, app.ModelID)
+	err := rwCall(context.Background(), c, app)
 	if d := time.Since(start); d > rwBudget+rwSlack {
 		rw.failf("the call with its diagnosis took %v, budget %v", d, rwBudget)
 	}
@@ -296,7 +343,8 @@ func (rw *rwWorld) playRun() (rwOutcome, string) {
 	cfg := rw.srv.Config(app.Region, rw.baseCredentials())
 	var o diagnose.Options
 	rw.diagOptions(&o)
-	target := diagnose.Target{RoleARN: app.RoleARN, AssumeRoleOptions: rw.assumeOptions(), ModelID: app.ModelID, Region: app.Region, Operation: app.Operation}
+	target := diagnose.Target{RoleARN: app.RoleARN, AssumeRoleOptions: rw.assumeOptions(), ModelID: app.ModelID, Region: app.Region, Operation: app.Operation,
+		GuardrailID: app.GuardrailID, GuardrailVersion: app.GuardrailVersion, OutputS3URI: app.OutputS3URI}
 	start := time.Now()
 	report, err := diagnose.NewDiagnoser(cfg, o).Run(context.Background(), target)
 	if d := time.Since(start); d > rwBudget+rwSlack {
@@ -332,7 +380,7 @@ func (rw *rwWorld) playRun() (rwOutcome, string) {
 		}
 		rw.srv.ResetLog()
 		probe := client.NewFromConfig(cfg, client.WithRole(app.RoleARN, rw.assumeOptions()...), client.WithoutDiagnosis())
-		if err := rwCall(context.Background(), probe, app.Operation, app.ModelID); err != nil {
+		if err := rwCall(context.Background(), probe, app); err != nil {
 			perr = err
 		}
 		entry, _ := rw.srv.AppCall()
@@ -387,6 +435,10 @@ func judge(r *diagnose.Report, truth []string) rwOutcome {
 	return rwWrong
 }
 
+// routedReads are the diagnosis' reads of prompt routers, prompts and
+// Marketplace endpoints (Get calls, as the design's allow-list has them).
+var routedReads = map[string]bool{"GetPromptRouter": true, "GetPrompt": true, "GetMarketplaceModelEndpoint": true}
+
 // assertReadOnly: apart from the app's own calls (its Bedrock Runtime call
 // and its role assumption), the log holds only the diagnosis' reads.
 func (rw *rwWorld) assertReadOnly(who string) {
@@ -396,7 +448,7 @@ func (rw *rwWorld) assertReadOnly(who string) {
 			runtimeCalls++
 			continue
 		}
-		if !readOnly[e.Action] {
+		if !readOnly[e.Action] && !ownedReads[e.Action] && !routedReads[e.Action] {
 			rw.failf("%s: %s:%s is not on the read-only allow-list", who, e.Service, e.Action)
 		}
 	}
@@ -405,9 +457,14 @@ func (rw *rwWorld) assertReadOnly(who string) {
 	}
 }
 
-// scan fails the world if a secret the fake issued appears in text.
+// scan fails the world if a secret the fake issued (or the app's API
+// key) appears in text.
 func (rw *rwWorld) scan(where, text string) {
-	for _, s := range rw.sc.World.IssuedSecrets() {
+	secrets := rw.sc.World.IssuedSecrets()
+	if rw.token != "" {
+		secrets = append(secrets, rw.token)
+	}
+	for _, s := range secrets {
 		if strings.Contains(text, s) {
 			rw.failf("a secret the fake issued appears in %s", where)
 			return
@@ -431,14 +488,30 @@ func (c staticCreds) Retrieve(context.Context) (aws.Credentials, error) {
 	return aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Source: "awsfake"}, nil
 }
 
-// rwCall makes one Converse or InvokeModel call.
-func rwCall(ctx context.Context, c *bedrockruntime.Client, op, model string) error {
-	if op == "InvokeModel" {
-		_, err := c.InvokeModel(ctx, &bedrockruntime.InvokeModelInput{ModelId: aws.String(model), ContentType: aws.String("application/json"),
+// rwCall makes the app's call: Converse, InvokeModel (each with the app's
+// guardrail, if any) or StartAsyncInvoke to the app's output location.
+func rwCall(ctx context.Context, c *bedrockruntime.Client, app worldgen.App) error {
+	model := aws.String(app.ModelID)
+	var gid, gver *string
+	if app.GuardrailID != "" {
+		gid, gver = aws.String(app.GuardrailID), aws.String(app.GuardrailVersion)
+	}
+	switch app.Operation {
+	case "StartAsyncInvoke":
+		_, err := c.StartAsyncInvoke(ctx, &bedrockruntime.StartAsyncInvokeInput{ModelId: model,
+			ModelInput:       document.NewLazyDocument(map[string]any{"taskType": "TEXT_VIDEO", "textToVideoParams": map[string]string{"text": "a lighthouse"}}),
+			OutputDataConfig: &types.AsyncInvokeOutputDataConfigMemberS3OutputDataConfig{Value: types.AsyncInvokeS3OutputDataConfig{S3Uri: aws.String(app.OutputS3URI)}}})
+		return err
+	case "InvokeModel":
+		_, err := c.InvokeModel(ctx, &bedrockruntime.InvokeModelInput{ModelId: model, ContentType: aws.String("application/json"), GuardrailIdentifier: gid, GuardrailVersion: gver,
 			Body: []byte(`{"anthropic_version":"bedrock-2023-05-31","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`)})
 		return err
 	}
-	_, err := c.Converse(ctx, &bedrockruntime.ConverseInput{ModelId: aws.String(model),
-		Messages: []types.Message{{Role: types.ConversationRoleUser, Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: "hi"}}}}})
+	in := &bedrockruntime.ConverseInput{ModelId: model,
+		Messages: []types.Message{{Role: types.ConversationRoleUser, Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: "hi"}}}}}
+	if gid != nil {
+		in.GuardrailConfig = &types.GuardrailConfiguration{GuardrailIdentifier: gid, GuardrailVersion: gver}
+	}
+	_, err := c.Converse(ctx, in)
 	return err
 }

@@ -21,6 +21,8 @@ type scenarioDoc struct {
 	Endpoints     []endpointDoc     `json:"endpoints,omitempty"`
 	Routes        map[string]string `json:"routes,omitempty"`
 	Target        targetDoc         `json:"target"`
+	// DefaultPromptRouters are AWS's default prompt routers (kinds.go).
+	DefaultPromptRouters []routerDoc `json:"defaultPromptRouters,omitempty"`
 }
 
 type messages struct {
@@ -63,7 +65,16 @@ type principalDoc struct {
 
 type bedrockDoc struct {
 	Region string            `json:"region"`
-	Access map[string]string `json:"access"`
+	Access map[string]string `json:"access,omitempty"`
+	// The kinds of kinds.go.
+	Guardrails             []guardrailDoc   `json:"guardrails,omitempty"`
+	CustomModels           []customModelDoc `json:"customModels,omitempty"`
+	ProvisionedModels      []resourceDoc    `json:"provisionedModels,omitempty"`
+	CustomModelDeployments []resourceDoc    `json:"customModelDeployments,omitempty"`
+	ImportedModels         []resourceDoc    `json:"importedModels,omitempty"`
+	PromptRouters          []routerDoc      `json:"promptRouters,omitempty"`
+	Prompts                []promptDoc      `json:"prompts,omitempty"`
+	MarketplaceEndpoints   []marketplaceDoc `json:"marketplaceEndpoints,omitempty"`
 }
 
 type accountDoc struct {
@@ -75,6 +86,7 @@ type accountDoc struct {
 	Roles           []*principalDoc `json:"roles,omitempty"`
 	Bedrock         []bedrockDoc    `json:"bedrock,omitempty"`
 	UseCaseForm     string          `json:"useCaseForm,omitempty"`
+	KMSKeys         []kmsKeyDoc     `json:"kmsKeys,omitempty"`
 }
 
 type endpointDoc struct {
@@ -90,6 +102,8 @@ type targetDoc struct {
 	ModelID   string `json:"modelId"`
 	Region    string `json:"region"`
 	Operation string `json:"operation"`
+	// OutputS3URI is StartAsyncInvoke's output location.
+	OutputS3URI string `json:"outputS3Uri,omitempty"`
 }
 
 // stmt is one policy statement; doc writes a policy of them.
@@ -258,6 +272,16 @@ func (g *gen) attach(acct string, rcp bool, policy json.RawMessage) string {
 	return "ou"
 }
 
+// KindShare is the share of worlds whose app calls one of the kinds of
+// kinds.go (a provisioned, deployed, imported or copied model and its KMS
+// key, a guardrail with a key, a prompt router, a prompt, a Marketplace
+// endpoint, StartAsyncInvoke, a Bedrock API key) rather than a foundation
+// model or a system inference profile. The kinds draw from their own
+// random stream, so a world that does not use them is the same at every
+// share. It is 0 until the diagnosis passes the CI sample with them
+// (diagnose/randomworld_test.go -kinds 0.3 plays them).
+var KindShare = 0.0
+
 var invokeActions = []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
 
 // Generate returns the world of a seed.
@@ -315,8 +339,22 @@ func Generate(seed int64) World {
 		g.feature("source-in-own-org")
 	}
 
-	// The app's model, region and operation.
+	// The app's model, region and operation: a foundation model or an
+	// inference profile, or (kinds.go) one of the other kinds.
+	// The kinds draw from their own stream, after the model is chosen as
+	// before: a world that does not use them is the world its seed gave
+	// before they existed, and one that does differs from it in the
+	// model and what follows from it.
+	nf, np := len(g.features), len(g.problems)
 	g.chooseModel(&app, &sc)
+	var kinds *kindPlan
+	if kr := rand.New(rand.NewPCG(uint64(seed), 0x6b696e6473)); kr.Float64() < KindShare {
+		g.features, g.problems, sc.Routes = g.features[:nf], g.problems[:np], nil
+		main := g.r
+		g.r = kr
+		kinds = g.chooseKind(&app, &sc, tgtA, other, roleARN, app.RoleARN)
+		g.r = main
+	}
 
 	// The source user's tags, its policy, and the source organization's
 	// SCP on sts:AssumeRole.
@@ -339,6 +377,7 @@ func Generate(seed int64) World {
 	vpce := "vpce-0" + g.alnum(16)
 	throughVPCE := false
 	gated := g.rolePolicy(role, &app, tgt, vpce, roleTagged)
+	g.kindPolicy(role, kinds)
 	if gated == "vpce" {
 		throughVPCE = g.chance(0.6)
 		if !throughVPCE {
@@ -387,7 +426,7 @@ func Generate(seed int64) World {
 	for _, id := range g.order {
 		sc.Accounts = append(sc.Accounts, g.accounts[id])
 	}
-	sc.Target = targetDoc{Principal: app.Principal, RoleARN: app.RoleARN, ModelID: app.ModelID, Region: app.Region, Operation: app.Operation}
+	sc.Target = targetDoc{Principal: app.Principal, RoleARN: app.RoleARN, ModelID: app.ModelID, Region: app.Region, Operation: app.Operation, OutputS3URI: app.OutputS3URI}
 	if app.RoleARN != roleARN {
 		// The scenario's target is the role the app means to use, which
 		// is the existing one: the typo is the app's.
@@ -803,6 +842,9 @@ func (g *gen) modelAccess(tgtA *accountDoc, app App) {
 
 func (g *gen) appSetup(app *App, user *principalDoc) {
 	switch p := g.f(); {
+	case app.APIKey != nil:
+		// The app's Bedrock Runtime client holds a Bedrock API key: no
+		// SigV4, no role.
 	case p < 0.92:
 		app.ApplyRole = true
 	case p < 0.95:
@@ -834,7 +876,11 @@ func (g *gen) appSetup(app *App, user *principalDoc) {
 
 var (
 	readBedrock = []string{"bedrock:GetFoundationModel", "bedrock:ListFoundationModels", "bedrock:GetInferenceProfile", "bedrock:ListInferenceProfiles",
-		"bedrock:GetFoundationModelAvailability", "bedrock:GetUseCaseForModelAccess"}
+		"bedrock:GetFoundationModelAvailability", "bedrock:GetUseCaseForModelAccess",
+		// The kinds' own reads (kinds.go).
+		"bedrock:GetProvisionedModelThroughput", "bedrock:GetCustomModel", "bedrock:GetCustomModelDeployment", "bedrock:GetImportedModel",
+		"bedrock:GetGuardrail", "bedrock:GetPromptRouter", "bedrock:GetPrompt", "bedrock:GetMarketplaceModelEndpoint"}
+	readKeys         = []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"}
 	readRolePolicies = []string{"iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"}
 )
 
@@ -854,6 +900,7 @@ func (g *gen) tier(app *App, user, role *principalDoc, tgtA *accountDoc, userARN
 	ownPolicies := []stmt{
 		{"Effect": "Allow", "Action": readRolePolicies, "Resource": roleARN},
 		{"Effect": "Allow", "Action": []string{"iam:GetPolicy", "iam:GetPolicyVersion"}, "Resource": "arn:aws:iam::" + tgtA.ID + ":policy/*"},
+		{"Effect": "Allow", "Action": readKeys, "Resource": "*"},
 	}
 	simulate := stmt{"Effect": "Allow", "Action": []string{"iam:SimulatePrincipalPolicy", "iam:GetRole"}, "Resource": roleARN}
 	switch app.Tier {

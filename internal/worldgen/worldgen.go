@@ -85,10 +85,20 @@ type App struct {
 	// BearerToken: the app's Bedrock Runtime client authenticates with its
 	// user's Bedrock API key (a TLS server is needed); ApplyRole is false.
 	BearerToken bool `json:"bearerToken,omitempty"`
-	// Operation is "Converse" or "InvokeModel".
+	// APIKey: the app's Bedrock Runtime client authenticates with a
+	// Bedrock API key the test issues (a TLS server is needed); ApplyRole
+	// is false.
+	APIKey *APIKey `json:"apiKey,omitempty"`
+	// Operation is "Converse", "InvokeModel" or "StartAsyncInvoke".
 	Operation string `json:"operation"`
 	ModelID   string `json:"modelId"`
 	Region    string `json:"region"`
+	// GuardrailID and GuardrailVersion name the guardrail the call
+	// applies, if any.
+	GuardrailID      string `json:"guardrailId,omitempty"`
+	GuardrailVersion string `json:"guardrailVersion,omitempty"`
+	// OutputS3URI is StartAsyncInvoke's output location.
+	OutputS3URI string `json:"outputS3Uri,omitempty"`
 	// Tier is what the diagnosis may read; Auditor ("ACCOUNT/USER") is the
 	// DiagnosticConfig's user, "" for none.
 	Tier    Tier   `json:"tier"`
@@ -191,6 +201,7 @@ var catalog = []model{
 	{ID: nova, Name: "Nova Lite", Provider: "Amazon", Regions: []string{"us-east-1", "us-east-2", "us-west-2"}, OnDemand: true},
 	{ID: llama, Name: "Llama 3 70B Instruct", Provider: "Meta", Regions: []string{"us-east-1", "us-west-2"}, OnDemand: true, Marketplace: true},
 	{ID: titan, Name: "Titan Text G1 - Express", Provider: "Amazon", Regions: []string{"us-east-1", "us-west-2"}, OnDemand: true, Legacy: true},
+	{ID: reel, Name: "Nova Reel", Provider: "Amazon", Regions: []string{"us-east-1"}, OnDemand: true},
 }
 
 var profiles = []profile{

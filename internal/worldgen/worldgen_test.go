@@ -120,3 +120,65 @@ func TestDestinations(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateKinds: at the share the random worlds play them, about 30 %
+// of worlds use the kinds of kinds.go, every family shows up, each world
+// loads, an API-key app applies no role, and worlds without kinds are the
+// worlds of a zero share.
+func TestGenerateKinds(t *testing.T) {
+	defer func(s float64) { KindShare = s }(KindShare)
+	const n = 2000
+	KindShare = 0
+	var plain []World
+	for seed := int64(0); seed < n; seed++ {
+		plain = append(plain, Generate(seed))
+	}
+	KindShare = 0.3
+	seen := map[string]bool{}
+	kinds, clean := 0, 0
+	for seed := int64(0); seed < n; seed++ {
+		w := Generate(seed)
+		if len(w.Problems) == 0 {
+			clean++
+		}
+		kind := false
+		for _, f := range w.Features {
+			seen[strings.SplitN(f, " ", 2)[0]] = true
+			kind = kind || strings.HasPrefix(f, "kind:") || strings.HasPrefix(f, "apikey:")
+		}
+		if !kind {
+			if w.String() != plain[seed].String() {
+				t.Fatalf("seed %d: a world without kinds differs from the zero-share world", seed)
+			}
+			continue
+		}
+		kinds++
+		if seed < 300 {
+			if _, err := w.Load(); err != nil {
+				t.Fatalf("seed %d: %v\n%s", seed, err, w)
+			}
+		}
+		if w.App.APIKey != nil && (w.App.ApplyRole || w.App.BearerToken) {
+			t.Fatalf("seed %d: an API-key app applies a role or holds another token", seed)
+		}
+	}
+	if kinds < n/4 || kinds > n*35/100 {
+		t.Errorf("%d of %d worlds use the kinds, want 25-35 %%", kinds, n)
+	}
+	if clean < n/5 {
+		t.Errorf("%d problem-free worlds of %d", clean, n)
+	}
+	for _, want := range []string{
+		"kind:provisioned", "kind:deployment", "kind:imported", "kind:guardrail", "kind:default", "kind:custom", "kind:prompt",
+		"kind:marketplace", "kind:async", "kind:role", "key:aws-owned", "key:policy", "key:another",
+		"apikey:long-term", "apikey:short-term", "apikey:not",
+	} {
+		found := false
+		for f := range seen {
+			found = found || strings.HasPrefix(f, want)
+		}
+		if !found {
+			t.Errorf("no world in %d has %q", n, want)
+		}
+	}
+}
