@@ -675,6 +675,12 @@ func layerOfPolicy(t PolicyType) Layer {
 func (e *explainer) permissionsFix() string {
 	m := e.m
 	where := "the role's identity policy (in the target account)"
+	owner := "the role"
+	if p := e.trustPrincipal(); p != "" && e.principalOK {
+		// The principal the text names: a session's role, or the user.
+		owner = p
+		where = "the identity policy of " + p + " (account " + e.principal.AccountID + ")"
+	}
 	if apiKeyUser(m.Principal) {
 		where = "the identity policy of " + m.Principal + " (the IAM user of the long-term Bedrock API key)"
 	}
@@ -682,7 +688,7 @@ func (e *explainer) permissionsFix() string {
 	case PolicySession:
 		where = "the session policy the app passes when it assumes the role (stscreds AssumeRoleOptions.Policy / PolicyARNs)"
 	case PolicyPermissionBoundary:
-		where = "the role's permissions boundary"
+		where = "the permissions boundary of " + owner
 	}
 	if m.Explicit {
 		return "Remove or narrow the Deny for " + m.Action + " in " + where + e.policyRef() + "." + e.noteText()
@@ -693,8 +699,15 @@ func (e *explainer) permissionsFix() string {
 			res = "*"
 		}
 		e.r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{m.Action}, Resource: nonEmpty(res)})
+		e.r.FixPlace = where
 	}
-	fix := "Allow " + m.Action + " on the resource in " + where + "."
+	fix := "Allow " + m.Action + " on the resource in " + where
+	if e.r.FixPolicy != "" {
+		// The text alone reads no policy: an Allow that exists under a
+		// Condition the call does not meet must not be bypassed.
+		fix += unreadCaveat("that policy", m.Action)
+	}
+	fix += "."
 	switch {
 	case e.note != "" || !e.resourceOK:
 	case strings.HasPrefix(e.resource.Resource, "foundation-model/"):

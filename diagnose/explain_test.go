@@ -251,7 +251,7 @@ func TestExplainFields(t *testing.T) {
 			text: "User: arn:aws:sts::222222222222:assumed-role/BedrockInvoke/s is not authorized to perform: bedrock:InvokeModelWithResponseStream on resource: arn:aws:bedrock:us-west-2:222222222222:inference-profile/us.anthropic.claude-sonnet-4-6 because no session policy allows the bedrock:InvokeModelWithResponseStream action",
 			want: Report{
 				Layer: LayerRolePermissions, Region: "us-west-2", ModelID: "us.anthropic.claude-sonnet-4-6",
-				Fix: "Allow bedrock:InvokeModelWithResponseStream on the resource in the session policy the app passes when it assumes the role (stscreds AssumeRoleOptions.Policy / PolicyARNs). The profile also needs its foundation model allowed in every destination region (arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-6, and for a global profile the region-less arn:aws:bedrock:::foundation-model/anthropic.claude-sonnet-4-6).",
+				Fix: "Allow bedrock:InvokeModelWithResponseStream on the resource in the session policy the app passes when it assumes the role (stscreds AssumeRoleOptions.Policy / PolicyARNs) (the diagnosis could not read that policy: if one of their statements already allows bedrock:InvokeModelWithResponseStream under a Condition, the call does not meet that Condition; meet it rather than adding this policy, which would bypass it). The profile also needs its foundation model allowed in every destination region (arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-6, and for a global profile the region-less arn:aws:bedrock:::foundation-model/anthropic.claude-sonnet-4-6).",
 			},
 			policy: `"Action": "bedrock:InvokeModelWithResponseStream"`,
 		},
@@ -283,7 +283,7 @@ func TestExplainFields(t *testing.T) {
 			name: "cross-region destination with the call's region",
 			text: "operation error Bedrock Runtime: Converse, https response error StatusCode: 403, RequestID: r-1, AccessDeniedException: User: arn:aws:sts::222222222222:assumed-role/R/s is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-sonnet-4-6 because no identity-based policy allows the bedrock:InvokeModel action (POST https://bedrock-runtime.us-west-2.amazonaws.com/model/us.anthropic.claude-sonnet-4-6/converse)",
 			want: Report{Layer: LayerRolePermissions, Region: "us-east-2",
-				Fix: "Allow bedrock:InvokeModel on the resource in the role's identity policy (in the target account). The denied resource is the foundation model in us-east-2 while the call went to us-west-2: a cross-region inference destination, which must be allowed too (denials there are intermittent).",
+				Fix: "Allow bedrock:InvokeModel on the resource in the identity policy of arn:aws:iam::222222222222:role/R (account 222222222222) (the diagnosis could not read that policy: if one of their statements already allows bedrock:InvokeModel under a Condition, the call does not meet that Condition; meet it rather than adding this policy, which would bypass it). The denied resource is the foundation model in us-east-2 while the call went to us-west-2: a cross-region inference destination, which must be allowed too (denials there are intermittent).",
 			},
 			policy: "foundation-model/anthropic.claude-sonnet-4-6",
 		},

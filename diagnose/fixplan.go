@@ -542,7 +542,7 @@ func (in *inquiry) writeRolePermissionsFix(r *Report, who, acct string) {
 	stmts := legStatementsKept(legs, nil)
 	r.FixPolicy = policyJSON(stmts...)
 	r.FixPlace = placesText(places)
-	r.Fix = "in account " + acct + ", add the fix policy to " + r.FixPlace + ": it allows " + in.action + " on " + strings.Join(stmtResources(stmts), ", ")
+	r.Fix = "in account " + acct + ", add the fix policy to " + r.FixPlace + ": it allows " + stmtGrants(stmts)
 	if places[0].kind != placeSession {
 		r.Fix += unreadCaveat("the policies of "+who, in.action+" on these ARNs")
 	}
@@ -565,7 +565,7 @@ func (in *inquiry) writePlannedFix(r *Report, plan permissionPlan, acct string) 
 	if len(plan.stmts) > 0 {
 		r.FixPolicy = policyJSON(plan.stmts...)
 		r.FixPlace = placesText(plan.places)
-		fix := "add the fix policy to " + r.FixPlace + ": it allows " + in.action + " on " + strings.Join(stmtResources(plan.stmts), ", ")
+		fix := "add the fix policy to " + r.FixPlace + ": it allows " + stmtGrants(plan.stmts)
 		if len(plan.extends) > 0 {
 			fix += ", extending " + strings.Join(plan.extends, " and ") + " to these ARNs with its Condition kept"
 		}
@@ -608,16 +608,30 @@ func conditionKeys(st iampolicy.Statement) string {
 }
 
 // stmtResources lists the resources of statements, once each.
-func stmtResources(stmts []statement) []string {
-	var out []string
+// stmtGrants words what a fix policy grants, action by action, so the Fix
+// text names every action its policy holds (a prompt's RenderPrompt, an
+// async output's s3:PutObject, a guardrail's ApplyGuardrail, ...):
+// "A on R1, R2; B on R3".
+func stmtGrants(stmts []statement) string {
+	var order []string
+	on := map[string][]string{}
 	for _, st := range stmts {
-		for _, res := range st.Resource {
-			if !slices.Contains(out, res) {
-				out = append(out, res)
+		for _, a := range st.Action {
+			if _, ok := on[a]; !ok {
+				order = append(order, a)
+			}
+			for _, res := range st.Resource {
+				if !slices.Contains(on[a], res) {
+					on[a] = append(on[a], res)
+				}
 			}
 		}
 	}
-	return out
+	parts := make([]string, 0, len(order))
+	for _, a := range order {
+		parts = append(parts, a+" on "+strings.Join(on[a], ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // writeSourceFix writes the fix for source-policy: the source principal's

@@ -267,6 +267,7 @@ func (c *call) guardrail(idOrARN string) error {
 		return err
 	}
 	if res := c.authorize("bedrock:ApplyGuardrail", arn, c.principal.Account, nil, set); res.Decision != iampolicy.Allow {
+		c.addLegTruth(authLeg{action: "bedrock:ApplyGuardrail", resource: arn}, set)
 		return &apiError{Status: 403, Code: "AccessDeniedException", Message: deniedMessage(c.callerARN, "bedrock:ApplyGuardrail", arn, c.denySuffix("bedrock:ApplyGuardrail", res)), Resource: arn}
 	}
 	w.mu.Lock()
