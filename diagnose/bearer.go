@@ -273,13 +273,15 @@ func (e *explainer) bearerDenied() {
 		case m.PolicyType == PolicySession:
 			fix = "The short-term key carries the session policy of the session that generated it: generate the key from a session whose session policy allows " + m.Action + " and the model action (or that has no session policy), or call Bedrock with AWS credentials (SigV4) instead of the API key."
 		case shortTerm:
-			fix = "Allow " + m.Action + " (Resource \"*\") in the " + policyName(m) + " of the role " + roleOfSession(e.principal) + ", whose session generated the short-term key, or call Bedrock with the role's AWS credentials (SigV4) instead of the API key."
+			r.FixPlace = bearerPlace(m, roleOfSession(e.principal))
+			fix = "Allow " + m.Action + " (Resource \"*\") in " + r.FixPlace + ", the role whose session generated the short-term key" + unreadCaveat("that policy", m.Action) + ", or call Bedrock with the role's AWS credentials (SigV4) instead of the API key."
 			r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{m.Action}, Resource: []string{"*"}})
 		case m.Principal == "":
+			// No principal named: no place to paste a policy, only words.
 			fix = "Allow " + m.Action + " (Resource \"*\") in the " + policyName(m) + " of the key's principal: the IAM user of a long-term key (AmazonBedrockLimitedAccess, which the console attaches to it, allows it), or the role or user whose credentials generated a short-term key; or call Bedrock with AWS credentials (SigV4) instead of the API key."
-			r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{m.Action}, Resource: []string{"*"}})
 		default:
-			fix = "Allow " + m.Action + " (Resource \"*\") in the " + policyName(m) + " of " + m.Principal + " (the AWS managed policy AmazonBedrockLimitedAccess, which a long-term key's user gets when the console creates it, allows it), or call Bedrock with AWS credentials (SigV4) instead of the API key: unset AWS_BEARER_TOKEN_BEDROCK."
+			r.FixPlace = bearerPlace(m, m.Principal)
+			fix = "Allow " + m.Action + " (Resource \"*\") in " + r.FixPlace + " (the AWS managed policy AmazonBedrockLimitedAccess, which a long-term key's user gets when the console creates it, allows it)" + unreadCaveat("that policy", m.Action) + ", or call Bedrock with AWS credentials (SigV4) instead of the API key: unset AWS_BEARER_TOKEN_BEDROCK."
 			r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{m.Action}, Resource: []string{"*"}})
 		}
 		e.set(LayerRolePermissions, nil, summary, fix)
@@ -386,4 +388,15 @@ func bearerPrincipalNote(call Call) (note, fix string) {
 		return note, "unset AWS_BEARER_TOKEN_BEDROCK, or use client.WithRole(\"" + call.RoleARN + "\"), which signs with the role's credentials even when the variable is set"
 	}
 	return note, "stop sending the API key: remove the bearer token from the client's configuration (" + src + ", and httpBearerAuth from its auth scheme preference), or use client.WithRole(\"" + call.RoleARN + "\"), which signs with the role's credentials"
+}
+
+// bearerPlace names where a key principal's fix goes, in the words every
+// fix uses (fixPlace): its boundary when the text names one, else its
+// identity policy.
+func bearerPlace(m *Message, principal string) string {
+	kind := placeIdentity
+	if m.PolicyType == PolicyPermissionBoundary {
+		kind = placeBoundary
+	}
+	return fixPlace{kind: kind, principal: principal}.String()
 }

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"context"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -243,6 +244,25 @@ func refine(r *Report, den denial, call Call) {
 		r.Action, r.Resource = "sts:AssumeRole", call.RoleARN
 	}
 	r.ResourceRegion = resourceRegion(r.Resource)
+	withRolePath(r, call.RoleARN)
+}
+
+// withRolePath puts the role's path back into the text's reading: a session
+// ARN drops it, so a fix written from the text alone names
+// role/NAME where the role is role/PATH/NAME, which is not a place anyone
+// can find. The client knows the role it means to use.
+func withRolePath(r *Report, roleARN string) {
+	a, err := arn.Parse(r.Principal)
+	if err != nil || roleARN == "" || !SessionOfRole(r.Principal, roleARN) {
+		return
+	}
+	pathless := roleOfSession(a)
+	if pathless == "" || pathless == roleARN {
+		return
+	}
+	re := regexp.MustCompile(regexp.QuoteMeta(pathless) + `\b`)
+	r.Fix = re.ReplaceAllLiteralString(r.Fix, roleARN)
+	r.FixPlace = re.ReplaceAllLiteralString(r.FixPlace, roleARN)
 }
 
 // checkPrincipal names the wrong principal: a Bedrock call denied to someone

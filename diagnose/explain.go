@@ -679,7 +679,7 @@ func (e *explainer) permissionsFix() string {
 	if p := e.trustPrincipal(); p != "" && e.principalOK {
 		// The principal the text names: a session's role, or the user.
 		owner = p
-		where = "the identity policy of " + p + " (account " + e.principal.AccountID + ")"
+		where = fixPlace{kind: placeIdentity, principal: p}.String()
 	}
 	if apiKeyUser(m.Principal) {
 		where = "the identity policy of " + m.Principal + " (the IAM user of the long-term Bedrock API key)"

@@ -278,9 +278,8 @@ func (g *gen) attach(acct string, rcp bool, policy json.RawMessage) string {
 // endpoint, StartAsyncInvoke, a Bedrock API key) rather than a foundation
 // model or a system inference profile. The kinds draw from their own
 // random stream, so a world that does not use them is the same at every
-// share. It is 0 until the diagnosis passes the CI sample with them
-// (diagnose/randomworld_test.go -kinds 0.3 plays them).
-var KindShare = 0.0
+// share (diagnose/randomworld_test.go's -kinds flag sets it).
+var KindShare = 0.3
 
 var invokeActions = []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
 
