@@ -554,8 +554,9 @@ func (in *inquiry) trustRequest(ctx context.Context, src identity, action string
 	switch {
 	case o.SerialNumber != nil:
 		k.set("aws:MultiFactorAuthPresent", "true")
-	case strings.Contains(src.arn, ":user/"):
-		// A request signed with a user's access keys carries no MFA.
+	case strings.Contains(src.arn, ":user/") && !in.baseHasSessionToken(ctx):
+		// A request signed with a user's long-term access keys carries no
+		// MFA (GetSessionToken credentials may: they have a token).
 		k.absent = append(k.absent, "aws:multifactorauthpresent", "aws:multifactorauthage")
 	}
 	if len(o.Tags) > 0 {
@@ -568,6 +569,16 @@ func (in *inquiry) trustRequest(ctx context.Context, src identity, action string
 		k.set("aws:TagKeys", tagKeys...)
 	}
 	return k.request(p, action, in.t.RoleARN, accountOf(in.t.RoleARN), pol)
+}
+
+// baseHasSessionToken reports base credentials that are temporary (and so
+// may carry MFA context), or that could not be read.
+func (in *inquiry) baseHasSessionToken(ctx context.Context) bool {
+	if in.cfg.Credentials == nil {
+		return true
+	}
+	creds, err := in.cfg.Credentials.Retrieve(ctx)
+	return err != nil || creds.SessionToken != ""
 }
 
 // typeUndetermined reports that one policy type's verdict depends on keys
@@ -799,7 +810,7 @@ func (in *inquiry) modelLookupFailed(c *Check, err error, action string) {
 	}
 	switch code {
 	case "ResourceNotFoundException", "ValidationException":
-		if p := in.model.GeoPrefix; p != "" && !bedrockid.ProfileServesRegion(p, in.region) {
+		if p := in.model.GeoPrefix; p != "" && confirmedGeo(p) && !bedrockid.ProfileServesRegion(p, in.region) {
 			c.Layer, c.Status = LayerRegion, StatusFail
 			c.Detail = "the inference profile prefix " + p + ". does not serve " + in.region
 			in.setEv(func(e *evidence) { e.regionOK = StatusFail })
@@ -873,6 +884,13 @@ func (in *inquiry) lookupIn(ctx context.Context, regions []string) (found string
 	)
 	for _, ref := range regions {
 		wg.Go(func() {
+			defer func() {
+				if v := recover(); v != nil {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("%s: the lookup failed internally (panic: %v)", ref, v))
+					mu.Unlock()
+				}
+			}()
 			cfg := in.withCreds(in.targetCreds())
 			cfg.Region = ref
 			_, err := bedrock.NewFromConfig(cfg).GetFoundationModel(ctx, &bedrock.GetFoundationModelInput{ModelIdentifier: aws.String(in.model.BaseModelID)})
@@ -1135,6 +1153,20 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 	}
 	wg.Wait()
 
+	if in.destinationsUnread() {
+		// A pass covers only the ARNs the checks could name: the profile
+		// and a stand-in model in the client's region. The destinations
+		// the profile really routes to were not read, so a pass proves
+		// nothing about them.
+		for _, v := range []*roleVerdict{&sim, &local} {
+			if v.check.Status == StatusPass {
+				v.check.Status, v.decided = StatusUnknown, false
+				v.check.Detail += "; but the profile's destination regions could not be read, so the models it routes to were not checked"
+				v.check.Needs = "bedrock:GetInferenceProfile on the profile"
+			}
+		}
+	}
+
 	decider := sim
 	switch {
 	case sim.decided && local.decided && sim.check.Status != local.check.Status && !sim.org:
@@ -1179,6 +1211,19 @@ func (in *inquiry) checkRolePermissions(ctx context.Context) {
 		in.add(local.check)
 	}
 	in.checkSessionPolicy(legs)
+}
+
+// destinationsUnread reports an inference profile whose destinations the
+// checks could not read (model.resolve did not list them).
+func (in *inquiry) destinationsUnread() bool {
+	switch in.model.Kind {
+	case bedrockid.KindInferenceProfile, bedrockid.KindApplicationInferenceProfile:
+	default:
+		return false
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.ev.destinations) == 0
 }
 
 // iamTarget is an IAM client acting in the target account: the diagnostic
@@ -1307,6 +1352,9 @@ func (in *inquiry) evaluateLegs(ctx context.Context, client *iam.Client, roleARN
 			set.Session = []iampolicy.NamedPolicy{{Name: "session policy", Type: iampolicy.TypeSession, Policy: pol}}
 		}
 	}
+	if !in.sessionTagsKnown(roleARN) {
+		tags = nil // the session may carry tags the role does not: unknown
+	}
 	principal := in.rolePrincipal(roleARN, tags)
 	if roleARN == in.t.RoleARN || in.t.RoleARN == "" {
 		in.setEv(func(e *evidence) { e.roleSet, e.rolePrincipal = &set, principal })
@@ -1382,6 +1430,18 @@ func (in *inquiry) rolePrincipal(roleARN string, tags map[string]string) iampoli
 	return p
 }
 
+// sessionTagsKnown reports that a session of roleARN carries exactly the
+// role's tags and the ones the app passes: a session the app assumes from an
+// IAM user (no transitive tags come along). A session the diagnosis did not
+// see begin (the base credentials' own role, an SSO or Pod Identity
+// session, a chain) may carry session tags that no read returns.
+func (in *inquiry) sessionTagsKnown(roleARN string) bool {
+	in.mu.Lock()
+	src := in.ev.source.arn
+	in.mu.Unlock()
+	return roleARN != "" && roleARN == in.t.RoleARN && strings.Contains(src, ":user/")
+}
+
 // legContext is what the diagnosis knows of a Bedrock request's context:
 // the leg's keys; it carries no request tags.
 func (in *inquiry) legContext(leg resourceLeg) knownContext {
@@ -1431,6 +1491,14 @@ func policyNames(set iampolicy.PolicySet) string {
 // AssumeRole: the session may do only what it also allows.
 func (in *inquiry) checkSessionPolicy(legs []resourceLeg) {
 	o := in.assumeOptions()
+	if len(o.PolicyARNs) > 0 && o.Policy == nil {
+		// Managed session policies limit the session as an inline one
+		// does, and neither the simulator nor this diagnosis reads them.
+		in.add(Check{Name: "role-permissions.session-policy", Layer: LayerRolePermissions, Status: StatusUnknown,
+			Detail: "the app passes managed session policies (AssumeRole PolicyArns), which the diagnosis does not read: the session can do only what they also allow",
+			Needs:  "the managed session policies' documents (iam:GetPolicy, iam:GetPolicyVersion)"})
+		return
+	}
 	if o.Policy == nil {
 		return
 	}
@@ -1511,9 +1579,24 @@ func orElse(s, d string) string {
 func errText(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		return sanitize(apiErr.ErrorCode()+": "+apiErr.ErrorMessage(), 512)
+		return withoutSecrets(sanitize(apiErr.ErrorCode()+": "+apiErr.ErrorMessage(), 512))
 	}
-	return sanitize(err.Error(), 512)
+	return withoutSecrets(sanitize(err.Error(), 512))
+}
+
+// withoutSecrets keeps credentials out of a check's detail: the SDK quotes
+// a credential_process's output when it cannot parse it, secret key and
+// session token included.
+func withoutSecrets(s string) string {
+	if i := strings.Index(s, "process output"); i >= 0 {
+		s = s[:i] + "process output (withheld: it may hold credentials)"
+	}
+	return secretPattern.ReplaceAllStringFunc(s, func(m string) string {
+		if looksSecret([]byte(m)) {
+			return "[withheld]"
+		}
+		return m
+	})
 }
 
 // statusOf says whether an identity call's error is a finding (AWS's answer

@@ -207,6 +207,13 @@ func undecided(checks []Check) []Layer {
 			decided[c.Layer] = true
 		}
 	}
+	for _, c := range checks {
+		// An unread session policy limits the role whatever its own
+		// policies allow: the layer stays open unless a check failed it.
+		if c.Name == "role-permissions.session-policy" && c.Status == StatusUnknown && !hasFailing(checks, c.Layer) {
+			decided[c.Layer] = false
+		}
+	}
 	var ls []Layer
 	for _, c := range checks {
 		if c.Status == StatusUnknown && !decided[c.Layer] && c.Layer.Valid() && c.Layer != LayerUnknown && c.Layer != LayerNone {
@@ -228,6 +235,11 @@ func undecided(checks []Check) []Layer {
 		return 0
 	})
 	return ls
+}
+
+// hasFailing reports a failing check of the layer.
+func hasFailing(checks []Check, l Layer) bool {
+	return slices.ContainsFunc(checks, func(c Check) bool { return c.Layer == l && c.Status == StatusFail })
 }
 
 // assumeCandidates lists the sides a failed AssumeRole could not be pinned

@@ -125,3 +125,20 @@ func TestReportString(t *testing.T) {
 		t.Errorf("nil report renders empty")
 	}
 }
+
+// TestErrTextWithholdsSecrets: the SDK quotes a credential_process's output
+// when it cannot parse it; a check's detail never carries it.
+func TestErrTextWithholdsSecrets(t *testing.T) {
+	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	err := errors.New(`failed to refresh cached credentials, process provider error: parse failed of process output: banner` + "\n" + `{"Version":1,"AccessKeyId":"ASIAEXAMPLE","SecretAccessKey":"` + secret + `","SessionToken":"IQoJb3JpZ2luX2VjEXAMPLETOKENabc123XYZ456def789GHI012jkl345"}`)
+	got := errText(err)
+	if strings.Contains(got, secret) || strings.Contains(got, "IQoJb3JpZ2lu") {
+		t.Errorf("errText leaks a secret: %q", got)
+	}
+	if !strings.Contains(got, "process output (withheld") {
+		t.Errorf("errText does not say the output was withheld: %q", got)
+	}
+	if got := withoutSecrets("arn:aws:iam::111111111111:user/app and " + secret); strings.Contains(got, secret) || !strings.Contains(got, "user/app") {
+		t.Errorf("withoutSecrets = %q", got)
+	}
+}

@@ -585,6 +585,12 @@ func (e *explainer) keyText() bool {
 		e.r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{m.Action}, Resource: []string{m.Resource}})
 		e.r.FixPlace = "the " + policyName(m) + " of " + role + valueIf(caller != "", ", in account "+caller)
 		e.set(LayerKeyPolicy, nil, summary, "Allow "+m.Action+" on "+m.Resource+" in "+role+"'s "+policyName(m)+".")
+	case m.PolicyType != PolicyResource:
+		// No policy type named: the key policy, an SCP or RCP, an
+		// endpoint policy or the caller's own policy answer alike.
+		e.set(LayerUnknown, []Layer{LayerKeyPolicy, LayerRolePermissions, LayerOrgPolicy, LayerEndpointPolicy},
+			"the KMS key "+m.Resource+" that encrypts the model or guardrail refuses "+who+" "+m.Action+", and the text does not say by which policy",
+			"Run the checks (bedrock-doctor check) to read the key policy and the caller's policies; the text alone does not name the layer.")
 	default:
 		summary := "the KMS key " + m.Resource + " that encrypts the model or guardrail refuses " + who + ": its key policy (nor a grant) does not allow " + m.Action
 		fix := "The key's owner (account " + keyAcct + ") adds to the key policy a statement that lets " + role + " use " + m.Action + " (kms:Decrypt and kms:GenerateDataKey, through kms:ViaService bedrock.REGION.amazonaws.com, as AWS's PermissionsModelInvocation statement does)."

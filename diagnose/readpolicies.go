@@ -29,9 +29,11 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 		wg       sync.WaitGroup
 	)
 	wg.Go(func() {
+		defer recoverInto(&errs[0])
 		role, errs[0] = client.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	})
 	wg.Go(func() {
+		defer recoverInto(&errs[1])
 		p := iam.NewListRolePoliciesPaginator(client, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
@@ -51,6 +53,7 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 		}
 	})
 	wg.Go(func() {
+		defer recoverInto(&errs[2])
 		p := iam.NewListAttachedRolePoliciesPaginator(client, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
@@ -94,6 +97,7 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 	readErrs := make([]error, len(docs)+1)
 	for i, pn := range inline {
 		wg.Go(func() {
+			defer recoverInto(&readErrs[i])
 			out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(pn)})
 			if err != nil {
 				readErrs[i] = err
@@ -105,6 +109,7 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 	for j, arn := range attached {
 		i := len(inline) + j
 		wg.Go(func() {
+			defer recoverInto(&readErrs[i])
 			doc, err := managedPolicyDocument(ctx, client, arn)
 			if err != nil {
 				readErrs[i] = err
@@ -115,6 +120,7 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 	}
 	if boundaryARN != "" {
 		wg.Go(func() {
+			defer recoverInto(&readErrs[len(docs)])
 			doc, err := managedPolicyDocument(ctx, client, boundaryARN)
 			if err != nil {
 				readErrs[len(docs)] = err
@@ -138,6 +144,14 @@ func readRolePolicies(ctx context.Context, client *iam.Client, roleARN string) (
 		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	return set, tags, nil
+}
+
+// recoverInto turns a panic of one read (a parser fed an odd answer) into
+// that read's error: the set is then partial, and proves nothing.
+func recoverInto(errp *error) {
+	if v := recover(); v != nil {
+		*errp = fmt.Errorf("reading a policy failed internally (panic: %v)", v)
+	}
 }
 
 // maxPolicies bounds the policies read for one role: IAM allows far fewer
@@ -222,6 +236,9 @@ func (in *inquiry) readRoleTags(ctx context.Context, roleARN string) map[string]
 			return nil
 		}
 		// The session's tags: the role's, overridden by the app's.
+		if !in.sessionTagsKnown(roleARN) {
+			return nil
+		}
 		return in.rolePrincipal(roleARN, in.policyTags).Tags
 	case <-ctx.Done():
 		return nil

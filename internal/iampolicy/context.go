@@ -233,12 +233,15 @@ func (e *env) known(key string) bool {
 		return true
 	}
 	for _, k := range [...]string{"aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType",
-		"aws:userid", "aws:username", "aws:PrincipalIsAWSService"} {
+		"aws:username", "aws:PrincipalIsAWSService"} {
 		if strings.EqualFold(key, k) {
 			return true
 		}
 	}
 	switch {
+	case strings.EqualFold(key, "aws:userid"):
+		// Derived from the unique id, which a caller may not have read.
+		return e.req.Principal.UniqueID != ""
 	case strings.EqualFold(key, "aws:PrincipalOrgID"):
 		return e.req.Principal.OrgID != ""
 	case len(key) > len(principalTagPrefix) && strings.EqualFold(key[:len(principalTagPrefix)], principalTagPrefix):

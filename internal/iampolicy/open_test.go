@@ -110,3 +110,21 @@ func withoutOpen(r Result) Result {
 	}
 	return r
 }
+
+// TestOpenUserIDNeedsTheUniqueID: aws:userid is derived from the unique id;
+// a principal whose unique id was not read leaves it unknown, so a
+// condition on it does not decide.
+func TestOpenUserIDNeedsTheUniqueID(t *testing.T) {
+	pol := MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"*","Condition":{"StringLike":{"aws:userid":"AROAEXAMPLE:*"}}}]}`)
+	set := PolicySet{Identity: []NamedPolicy{{Name: "p", Type: TypeIdentity, Policy: pol}}}
+	p := Principal{ARN: "arn:aws:sts::222222222222:assumed-role/R/s", RoleARN: "arn:aws:iam::222222222222:role/R", Account: "222222222222"}
+	res := Evaluate(Request{Principal: p, Action: "bedrock:InvokeModel", Resource: "*", Open: true, Context: map[string][]string{}}, set)
+	if !res.Undetermined {
+		t.Errorf("without the unique id: %+v, want undetermined", res)
+	}
+	p.UniqueID = "AROAEXAMPLE:s"
+	res = Evaluate(Request{Principal: p, Action: "bedrock:InvokeModel", Resource: "*", Open: true, Context: map[string][]string{}}, set)
+	if res.Undetermined || res.Decision != Allow {
+		t.Errorf("with the unique id: %+v, want a determined allow", res)
+	}
+}
