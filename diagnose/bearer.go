@@ -227,7 +227,7 @@ func (e *explainer) keyHolder() string {
 		return "the API key's principal"
 	case apiKeyUser(p):
 		return p + " (the IAM user of a long-term Bedrock API key)"
-	case e.principalOK && roleOfSession(e.principal) != "":
+	case e.sessionRole() != "":
 		return p + " (the role session whose credentials generated a short-term Bedrock API key)"
 	}
 	return p
@@ -262,7 +262,7 @@ func (e *explainer) bearerDenied() {
 	m, r := e.m, e.r
 	who := e.keyHolder()
 	what := m.Action + " (the permission every call made with a Bedrock API key needs, besides the operation's own action)"
-	shortTerm := e.principalOK && roleOfSession(e.principal) != ""
+	shortTerm := e.sessionRole() != ""
 	switch m.PolicyType {
 	case PolicyIdentity, PolicyPermissionBoundary, PolicySession:
 		summary := e.denies(who, what)
@@ -273,7 +273,7 @@ func (e *explainer) bearerDenied() {
 		case m.PolicyType == PolicySession:
 			fix = "The short-term key carries the session policy of the session that generated it: generate the key from a session whose session policy allows " + m.Action + " and the model action (or that has no session policy), or call Bedrock with AWS credentials (SigV4) instead of the API key."
 		case shortTerm:
-			r.FixPlace = bearerPlace(m, roleOfSession(e.principal))
+			r.FixPlace = bearerPlace(m, e.sessionRole())
 			fix = "Allow " + m.Action + " (Resource \"*\") in " + r.FixPlace + ", the role whose session generated the short-term key" + unreadCaveat("that policy", m.Action) + ", or call Bedrock with the role's AWS credentials (SigV4) instead of the API key."
 			r.FixPolicy = policyJSON(statement{Effect: "Allow", Action: []string{m.Action}, Resource: []string{"*"}})
 		case m.Principal == "":

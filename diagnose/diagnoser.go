@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"context"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -83,7 +82,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, err error, call Call) (derr *E
 		return nil
 	}
 	msg := ParseMessage(text)
-	report := explainCall(msg, call.Region, call.ModelID)
+	report := explainCall(msg, call.Region, call.ModelID, call.RoleARN)
 	if maybe && (report.Layer == LayerNone || report.Layer == LayerUnknown && len(report.Candidates) == 0) {
 		// A validation error whose text we do not recognise is the app's
 		// request, not an access problem.
@@ -244,25 +243,6 @@ func refine(r *Report, den denial, call Call) {
 		r.Action, r.Resource = "sts:AssumeRole", call.RoleARN
 	}
 	r.ResourceRegion = resourceRegion(r.Resource)
-	withRolePath(r, call.RoleARN)
-}
-
-// withRolePath puts the role's path back into the text's reading: a session
-// ARN drops it, so a fix written from the text alone names
-// role/NAME where the role is role/PATH/NAME, which is not a place anyone
-// can find. The client knows the role it means to use.
-func withRolePath(r *Report, roleARN string) {
-	a, err := arn.Parse(r.Principal)
-	if err != nil || roleARN == "" || !SessionOfRole(r.Principal, roleARN) {
-		return
-	}
-	pathless := roleOfSession(a)
-	if pathless == "" || pathless == roleARN {
-		return
-	}
-	re := regexp.MustCompile(regexp.QuoteMeta(pathless) + `\b`)
-	r.Fix = re.ReplaceAllLiteralString(r.Fix, roleARN)
-	r.FixPlace = re.ReplaceAllLiteralString(r.FixPlace, roleARN)
 }
 
 // checkPrincipal names the wrong principal: a Bedrock call denied to someone

@@ -79,20 +79,24 @@ func Explain(text string) *Report {
 // it passed, where the text does not show them (SDK error strings never
 // do). The region decides, with no AWS call, a geographic inference profile
 // called from outside its geography.
-func explainCall(m Message, region, modelID string) *Report {
+// roleARN, the role the app means to use, gives a session's role its path,
+// which session ARNs drop: a fix names the role as IAM knows it.
+func explainCall(m Message, region, modelID, roleARN string) *Report {
 	if m.Region == "" {
 		m.Region = region
 	}
 	if m.ModelID == "" {
 		m.ModelID = modelID
 	}
-	return explainMessage(m)
+	return explainWith(m, roleARN)
 }
 
 // explainMessage is Explain on an already parsed text.
-func explainMessage(m Message) *Report {
+func explainMessage(m Message) *Report { return explainWith(m, "") }
+
+func explainWith(m Message, roleARN string) *Report {
 	r := &Report{SchemaVersion: SchemaVersion, Layer: LayerUnknown, Checks: []Check{}}
-	e := explainer{m: &m, r: r}
+	e := explainer{m: &m, r: r, appRole: roleARN}
 	e.identities()
 	e.decide()
 	status := StatusFail
@@ -116,6 +120,21 @@ type explainer struct {
 	principalOK         bool
 	resourceOK          bool
 	note                string // a sentence appended to the fix: cross-region, global leg
+	appRole             string // the role the app means to use, with its path; "" unknown
+}
+
+// sessionRole is the role behind the text's principal when it is a session:
+// the app's role with its path when the session is one of it, else the
+// path-less role the session ARN names; "" for other principals.
+func (e *explainer) sessionRole() string {
+	if !e.principalOK {
+		return ""
+	}
+	role := roleOfSession(e.principal)
+	if role != "" && e.appRole != "" && SessionOfRole(e.m.Principal, e.appRole) {
+		return e.appRole
+	}
+	return role
 }
 
 // identities fills the report's who/what/where from the parsed message.
@@ -147,7 +166,7 @@ func (e *explainer) identities() {
 	}
 	if e.principalOK {
 		r.TargetAccount = e.principal.AccountID
-		r.RoleARN = roleOfSession(e.principal)
+		r.RoleARN = e.sessionRole()
 	}
 }
 
@@ -592,7 +611,7 @@ func (e *explainer) trustPrincipal() string {
 	if !e.principalOK {
 		return ""
 	}
-	if role := roleOfSession(e.principal); role != "" {
+	if role := e.sessionRole(); role != "" {
 		return role
 	}
 	return e.m.Principal

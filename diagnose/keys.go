@@ -566,7 +566,7 @@ func (e *explainer) keyText() bool {
 	}
 	role := who
 	if e.principalOK {
-		if r := roleOfSession(e.principal); r != "" {
+		if r := e.sessionRole(); r != "" {
 			role = r
 		}
 	}

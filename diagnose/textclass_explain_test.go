@@ -136,7 +136,7 @@ func TestExplainCall(t *testing.T) {
 		// does not exist, the id is what is wrong, so no claim.
 		{"us-east-1", "ca.anthropic.claude-sonnet-4-6", LayerUnknown, []Layer{LayerModelID, LayerRegion}},
 	} {
-		r := explainCall(ParseMessage(goErr), tt.region, tt.model)
+		r := explainCall(ParseMessage(goErr), tt.region, tt.model, "")
 		checkReportInvariants(t, goErr, r)
 		if r.Layer != tt.layer || !slices.Equal(r.Candidates, tt.candidates) {
 			t.Errorf("explainCall(%s, %s) = %s %v, want %s %v: %s", tt.region, tt.model, r.Layer, r.Candidates, tt.layer, tt.candidates, r.Summary)
@@ -147,7 +147,7 @@ func TestExplainCall(t *testing.T) {
 	}
 	// The text's own region wins over the client's (a CloudTrail record).
 	ct := `{"eventSource":"bedrock.amazonaws.com","eventName":"Converse","awsRegion":"eu-west-1","errorCode":"ValidationException","errorMessage":"The provided model identifier is invalid."}`
-	if r := explainCall(ParseMessage(ct), "us-east-1", "eu.anthropic.claude-sonnet-4-6"); r.Layer != LayerUnknown {
+	if r := explainCall(ParseMessage(ct), "us-east-1", "eu.anthropic.claude-sonnet-4-6", ""); r.Layer != LayerUnknown {
 		t.Errorf("the text's region eu-west-1 serves eu.: %s", r.Layer)
 	}
 }
