@@ -2,6 +2,7 @@ package awsfake
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,14 +80,7 @@ func (w *World) DefaultPromptRouter(r DefaultRouter) *World {
 	return w
 }
 
-func (r *DefaultRouter) offeredIn(region string) bool {
-	for _, g := range r.Regions {
-		if g == region {
-			return true
-		}
-	}
-	return false
-}
+func (r *DefaultRouter) offeredIn(region string) bool { return slices.Contains(r.Regions, region) }
 
 // PromptRouter is a prompt router an account created (CreatePromptRouter).
 type PromptRouter struct {
