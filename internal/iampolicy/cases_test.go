@@ -144,31 +144,37 @@ func (d Decision) caseName() string {
 	return "?"
 }
 
-func loadCases(t *testing.T) []caseFile {
+func loadCases(t *testing.T) []caseFile { return loadCaseFiles[caseFile](t, "cases") }
+
+// loadCaseFiles decodes, strictly, every JSON file of testdata/dir; each
+// file names its own area.
+func loadCaseFiles[T interface{ area() string }](t *testing.T, dir string) []T {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "cases", "*.json"))
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no case files in testdata/%s: %v", dir, err)
 	}
-	var out []caseFile
+	var out []T
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cf caseFile
+		var cf T
 		dec := json.NewDecoder(strings.NewReader(string(b)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&cf); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if want := strings.TrimSuffix(filepath.Base(f), ".json"); cf.Area != want {
-			t.Fatalf("%s: area %q, want %q", f, cf.Area, want)
+		if want := strings.TrimSuffix(filepath.Base(f), ".json"); cf.area() != want {
+			t.Fatalf("%s: area %q, want %q", f, cf.area(), want)
 		}
 		out = append(out, cf)
 	}
 	return out
 }
+
+func (cf caseFile) area() string { return cf.Area }
 
 // TestCases runs every data-driven case. The expected decisions and blocked
 // types were written by hand from the AWS documentation each case cites.

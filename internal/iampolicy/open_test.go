@@ -1,12 +1,8 @@
 package iampolicy
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -21,6 +17,8 @@ type openCaseFile struct {
 	Cases []openCase `json:"cases"`
 }
 
+func (cf openCaseFile) area() string { return cf.Area }
+
 type openCase struct {
 	caseSpec
 	Open struct {
@@ -34,25 +32,8 @@ type openCase struct {
 // TestOpenCases runs the data-driven cases of three-valued evaluation for an
 // incomplete context.
 func TestOpenCases(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "open", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no open cases: %v", err)
-	}
 	total := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cf openCaseFile
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cf); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if want := strings.TrimSuffix(filepath.Base(f), ".json"); cf.Area != want {
-			t.Fatalf("%s: area %q, want %q", f, cf.Area, want)
-		}
+	for _, cf := range loadCaseFiles[openCaseFile](t, "open") {
 		names := map[string]bool{}
 		for _, c := range cf.Cases {
 			total++
